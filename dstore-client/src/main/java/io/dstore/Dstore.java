@@ -1,0 +1,147 @@
+package io.dstore;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A Local: the application's handle on dstore. It serves reads of immutable values from an
+ * in-memory cache and goes to Global for everything else, keeping the cache coherent.
+ *
+ * <p><b>Semantics.</b> Keys (1 to 1,024 bytes) are write-once: {@link #put} fails with {@link
+ * ErrorCode#ALREADY_EXISTS} while the key exists, whatever the value. After {@link #delete} a key
+ * may be created again, with a new generation. In Global's default strict coherence mode, once
+ * {@code delete(k)} has returned, no Local anywhere returns the deleted value of {@code k}: reads
+ * are linearizable even though hits are served from local memory.
+ *
+ * <p><b>Errors.</b> Every method throws {@link DstoreException} and nothing else; its {@link
+ * DstoreException#code() code} says why. {@code null} arguments throw {@link NullPointerException}.
+ * Async variants complete exceptionally with a {@link DstoreException} instead of throwing.
+ *
+ * <p><b>Threads.</b> Thread-safe; one instance is meant to be shared by the whole process. Blocking
+ * methods may be called from any thread except a gRPC callback thread.
+ *
+ * <p><b>Bytes.</b> Arrays passed in are copied before the call returns; arrays returned are the
+ * caller's to keep. {@link #getBuffer} avoids the copy by returning a read-only view.
+ */
+public interface Dstore extends AutoCloseable {
+
+  /**
+   * Connects a Local to Global at {@code target} ({@code host:port}) with default options. Returns
+   * at once; the connection is made in the background and re-made whenever it breaks, so this does
+   * not fail when Global is down.
+   */
+  static Dstore connect(String target) {
+    return connect(target, DstoreOptions.defaults());
+  }
+
+  /** As {@link #connect(String)}, with options. */
+  static Dstore connect(String target, DstoreOptions options) {
+    return io.dstore.internal.LocalStore.connect(target, options);
+  }
+
+  /**
+   * Creates {@code key} with {@code value} and caches it here.
+   *
+   * @return the generation of the new value
+   * @throws DstoreException {@link ErrorCode#ALREADY_EXISTS} if the key exists; the existing value
+   *     is then cached here (answered locally, without a network call, when it already was)
+   */
+  long put(byte[] key, byte[] value);
+
+  /** As {@link #put(byte[], byte[])}, reading the remaining bytes of {@code value}. */
+  long put(byte[] key, ByteBuffer value);
+
+  /**
+   * Creates {@code key} from a stream, in chunks, without holding the value in memory. The SHA-256
+   * is computed on the way and checked by Global before the value becomes visible; if anything
+   * fails, nothing is left behind.
+   *
+   * @param size the number of bytes {@code value} will yield, or -1 if unknown
+   */
+  long put(byte[] key, InputStream value, long size);
+
+  /**
+   * Stores {@code value} under {@code sha256:<hex of its SHA-256>} and returns that key. Storing
+   * the same content again succeeds and changes nothing.
+   */
+  String putContent(byte[] value);
+
+  /** As {@link #putContent(byte[])}, streaming the value (two passes are not needed). */
+  String putContent(InputStream value, long size);
+
+  /**
+   * Returns the value of {@code key}: from the cache when it holds it, else from Global (and then
+   * caches it, if it is small enough to be admitted).
+   *
+   * @throws DstoreException {@link ErrorCode#NOT_FOUND} if the key does not exist
+   */
+  byte[] get(byte[] key);
+
+  /** As {@link #get(byte[])}, returning a read-only view of the bytes without copying. */
+  ByteBuffer getBuffer(byte[] key);
+
+  /** As {@link #get(byte[])}, also telling the value's metadata and whether it was a cache hit. */
+  Entry getEntry(byte[] key);
+
+  /**
+   * Returns {@code length} bytes of the value starting at {@code offset}, moving only those bytes
+   * over the network when the value is not cached.
+   *
+   * @throws DstoreException {@link ErrorCode#INVALID_ARGUMENT} if the range is negative or goes
+   *     past the end of the value
+   */
+  byte[] get(byte[] key, long offset, int length);
+
+  /**
+   * Writes the whole value of {@code key} to {@code out}, streaming it in chunks, and verifies its
+   * SHA-256 at the end ({@link ErrorCode#INTEGRITY} on mismatch, after the bytes were written).
+   * Large values are not cached. Does not close {@code out}.
+   *
+   * @return the value's metadata
+   */
+  ValueInfo get(byte[] key, OutputStream out);
+
+  /**
+   * Writes {@code length} bytes of the value from {@code offset} to {@code out}; {@code length} -1
+   * means to the end.
+   */
+  ValueInfo get(byte[] key, long offset, long length, OutputStream out);
+
+  /** The size, generation and SHA-256 of a value, without the value. */
+  ValueInfo stat(byte[] key);
+
+  /**
+   * Deletes {@code key} from Global and from every Local's cache. In strict mode it returns only
+   * once no Local can serve the old value any more.
+   *
+   * @return the generation that was deleted
+   * @throws DstoreException {@link ErrorCode#NOT_FOUND} if the key does not exist
+   */
+  long delete(byte[] key);
+
+  /** Whether this Local's cache holds {@code key} now (it may still not serve it: see stats). */
+  boolean isCached(byte[] key);
+
+  CompletableFuture<Long> putAsync(byte[] key, byte[] value);
+
+  CompletableFuture<byte[]> getAsync(byte[] key);
+
+  CompletableFuture<ValueInfo> statAsync(byte[] key);
+
+  CompletableFuture<Long> deleteAsync(byte[] key);
+
+  /** Cache and coherence figures now. */
+  LocalStats stats();
+
+  /** The address of Global (or of the daemon) this Local talks to. */
+  String target();
+
+  /**
+   * Leaves Global and releases connections and threads. Idempotent. Calls made afterwards fail with
+   * {@link ErrorCode#UNAVAILABLE}.
+   */
+  @Override
+  void close();
+}
