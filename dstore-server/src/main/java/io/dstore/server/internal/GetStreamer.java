@@ -1,0 +1,87 @@
+package io.dstore.server.internal;
+
+import com.google.protobuf.UnsafeByteOperations;
+import io.dstore.proto.GetChunk;
+import io.dstore.proto.ValueInfo;
+import io.dstore.server.Storage;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * Sends one value (or range) as a stream of chunks, only as fast as the client takes them: it sends
+ * while the transport is ready and resumes from the on-ready callback, so a slow reader costs one
+ * chunk of memory, not the whole value. gRPC runs the callbacks of one call one at a time, so no
+ * locking is needed. The reader is closed when the stream ends or is cancelled.
+ */
+final class GetStreamer {
+  private final ServerCallStreamObserver<GetChunk> observer;
+  private final Storage.Reader reader;
+  private final ValueInfo info;
+  private final int chunkSize;
+  private final long end;
+  private long position;
+  private boolean first = true;
+  private boolean finished;
+
+  GetStreamer(
+      ServerCallStreamObserver<GetChunk> observer,
+      Storage.Reader reader,
+      ValueInfo info,
+      ByteRange range,
+      int chunkSize) {
+    this.observer = observer;
+    this.reader = reader;
+    this.info = info;
+    this.chunkSize = chunkSize;
+    this.position = range.offset();
+    this.end = range.end();
+  }
+
+  void start() {
+    observer.setOnCancelHandler(this::finish);
+    observer.setOnReadyHandler(this::pump);
+    pump();
+  }
+
+  private void pump() {
+    try {
+      while (!finished && observer.isReady()) {
+        int n = (int) Math.min(chunkSize, end - position);
+        GetChunk.Builder chunk = GetChunk.newBuilder();
+        if (first) {
+          chunk.setInfo(info);
+          first = false;
+        }
+        if (n > 0) {
+          byte[] buf = new byte[n];
+          ByteBuffer dst = ByteBuffer.wrap(buf);
+          while (dst.hasRemaining()) {
+            if (reader.read(position + dst.position(), dst) <= 0) {
+              throw new IOException("value ended early at byte " + (position + dst.position()));
+            }
+          }
+          chunk.setData(UnsafeByteOperations.unsafeWrap(buf));
+          position += n;
+        }
+        observer.onNext(chunk.build());
+        if (position >= end) {
+          finish();
+          observer.onCompleted();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      if (!finished) {
+        finish();
+        observer.onError(Errors.toStatus(e));
+      }
+    }
+  }
+
+  private void finish() {
+    if (!finished) {
+      finished = true;
+      reader.close();
+    }
+  }
+}

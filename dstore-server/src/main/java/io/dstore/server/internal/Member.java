@@ -1,0 +1,106 @@
+package io.dstore.server.internal;
+
+import io.dstore.proto.Event;
+import io.dstore.proto.Heartbeat;
+import io.grpc.Status;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One Local as Global sees it: its lease, the last seq it acknowledged, and its current
+ * subscription stream (at most one; a new one replaces the old).
+ *
+ * <p>Concurrency: lease, stream and {@code lastEnqueuedSeq} change together under this object's
+ * monitor. That is what makes strict deletes safe: a renewal updates the lease and queues its
+ * heartbeat in one step, and an invalidation is queued and the lease read in one step, so a delete
+ * sees every lease whose heartbeat went out ahead of its invalidation.
+ */
+final class Member {
+  final String id;
+  final String name;
+  final AtomicLong ackedSeq = new AtomicLong();
+
+  private EventStream stream;
+  private long lastEnqueuedSeq;
+  private long leaseExpiryNanos;
+  private boolean hasLease;
+  private long lastActiveNanos;
+
+  Member(String id, String name, long nowNanos) {
+    this.id = id;
+    this.name = name;
+    this.lastActiveNanos = nowNanos;
+  }
+
+  /** Queues an invalidation (if subscribed) and returns the lease expiry as of that moment. */
+  synchronized long enqueue(Event invalidation, long seq) {
+    if (stream != null) {
+      stream.offer(invalidation);
+    }
+    lastEnqueuedSeq = seq;
+    return hasLease ? leaseExpiryNanos : Long.MIN_VALUE;
+  }
+
+  /** Extends the lease and answers with a heartbeat carrying the last seq queued before it. */
+  synchronized void renew(EventStream from, long nonce, long nowNanos, long leaseNanos) {
+    if (stream != from) {
+      return; // a stale stream's renewal must not extend the lease of the new one
+    }
+    leaseExpiryNanos = nowNanos + leaseNanos;
+    hasLease = true;
+    lastActiveNanos = nowNanos;
+    from.offer(
+        Event.newBuilder()
+            .setHeartbeat(
+                Heartbeat.newBuilder()
+                    .setSeq(lastEnqueuedSeq)
+                    .setNonce(nonce)
+                    .setLeaseMillis(leaseNanos / 1_000_000))
+            .build());
+  }
+
+  /** Makes {@code next} the subscription, queueing {@code initial} first; closes the old one. */
+  synchronized void attach(EventStream next, long cutSeq, List<Event> initial, long nowNanos) {
+    EventStream old = stream;
+    stream = next;
+    lastEnqueuedSeq = cutSeq;
+    lastActiveNanos = nowNanos;
+    for (Event e : initial) {
+      next.offer(e);
+    }
+    if (old != null) {
+      old.close(Status.CANCELLED.withDescription("replaced by a newer subscription"));
+    }
+  }
+
+  /** Forgets {@code s} if it is still the current stream (the lease runs on). */
+  synchronized void detach(EventStream s, long nowNanos) {
+    if (stream == s) {
+      stream = null;
+      lastActiveNanos = nowNanos;
+    }
+  }
+
+  /** Ends the subscription, if any, with {@code status}. */
+  synchronized void closeStream(Status status) {
+    if (stream != null) {
+      stream.close(status);
+      stream = null;
+    }
+  }
+
+  synchronized boolean isSubscribed() {
+    return stream != null;
+  }
+
+  /** Whether the lease is valid at {@code nowNanos}. */
+  synchronized boolean leaseValid(long nowNanos) {
+    return hasLease && nowNanos - leaseExpiryNanos < 0;
+  }
+
+  /** Whether this member has had no stream and no valid lease for at least {@code idleNanos}. */
+  synchronized boolean idleSince(long nowNanos, long idleNanos) {
+    long lastUse = hasLease ? Math.max(leaseExpiryNanos, lastActiveNanos) : lastActiveNanos;
+    return stream == null && nowNanos - lastUse >= idleNanos;
+  }
+}

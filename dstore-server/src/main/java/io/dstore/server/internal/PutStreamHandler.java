@@ -1,0 +1,182 @@
+package io.dstore.server.internal;
+
+import io.dstore.proto.PutChunk;
+import io.dstore.proto.PutHeader;
+import io.dstore.proto.PutResponse;
+import io.dstore.server.Storage;
+import io.dstore.server.StoredInfo;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Receives one streamed upload: the header, then bytes written to a storage {@link Storage.Upload}
+ * as they arrive, hashed on the way; the client's half-close commits. Any failure, and any
+ * cancellation or disconnect by the client, aborts the upload, so nothing partial is ever visible
+ * and no key stays reserved. gRPC delivers one message at a time and asks for the next only after
+ * {@link #onNext} returns, which bounds memory to one chunk.
+ */
+final class PutStreamHandler implements StreamObserver<PutChunk> {
+  private static final Logger log = LoggerFactory.getLogger(PutStreamHandler.class);
+
+  private final StreamObserver<PutResponse> responses;
+  private final Storage storage;
+  private final Limits limits;
+  private final Writes writes;
+  private final MessageDigest digest = Sha256.newDigest();
+
+  private byte[] key;
+  private long declaredSize;
+  private String headerSha;
+  private String trailerSha;
+  private Storage.Upload upload; // null when discarding (content already stored)
+  private StoredInfo existingContent;
+  private long received;
+  private boolean ended;
+
+  PutStreamHandler(
+      StreamObserver<PutResponse> responses, Storage storage, Limits limits, Writes writes) {
+    this.responses = responses;
+    this.storage = storage;
+    this.limits = limits;
+    this.writes = writes;
+  }
+
+  @Override
+  public void onNext(PutChunk chunk) {
+    if (ended) {
+      return;
+    }
+    try {
+      if (key == null) {
+        start(chunk);
+      } else if (chunk.hasHeader()) {
+        throw Errors.invalid("the upload header was sent twice");
+      }
+      if (trailerSha != null) {
+        throw Errors.invalid("bytes arrived after the SHA-256 trailer; it must come last");
+      }
+      accept(chunk.getData().asReadOnlyByteBuffer());
+      if (!chunk.getSha256().isEmpty()) {
+        trailerSha = hexDigest(chunk.getSha256().toByteArray(), "trailer");
+      }
+    } catch (IOException | RuntimeException e) {
+      fail(e);
+    }
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    if (!ended) {
+      ended = true;
+      abort();
+      log.debug("upload of {} bytes cut off by the client: {}", received, t.toString());
+    }
+  }
+
+  @Override
+  public void onCompleted() {
+    if (ended) {
+      return;
+    }
+    try {
+      if (key == null) {
+        throw Errors.invalid("empty upload: the first message must carry the header");
+      }
+      if (declaredSize >= 0 && received != declaredSize) {
+        throw Errors.invalid(
+            "upload ended after " + received + " of the " + declaredSize + " declared bytes");
+      }
+      String claimed = headerSha != null ? headerSha : trailerSha;
+      if (claimed == null) {
+        throw Errors.invalid("upload carries no SHA-256, in the header or the last message");
+      }
+      String actual = Sha256.hex(digest.digest());
+      if (!claimed.equals(actual)) {
+        throw Errors.integrity(
+            "value does not match its SHA-256: sent "
+                + claimed
+                + ", received bytes hash to "
+                + actual);
+      }
+      PutResponse response;
+      if (upload == null) {
+        writes.checkContentKey(key, actual);
+        response = Writes.response(key, existingContent, false);
+      } else {
+        response = writes.commit(key, upload, actual);
+      }
+      ended = true;
+      responses.onNext(response);
+      responses.onCompleted();
+    } catch (IOException | RuntimeException e) {
+      fail(e);
+    }
+  }
+
+  private void start(PutChunk chunk) throws IOException {
+    if (!chunk.hasHeader()) {
+      throw Errors.invalid("the first message of an upload must carry the header");
+    }
+    PutHeader header = chunk.getHeader();
+    limits.checkKey(header.getKey());
+    declaredSize = header.getSize();
+    if (declaredSize < -1) {
+      throw Errors.invalid("declared size is negative: " + declaredSize);
+    }
+    limits.checkValueSize(declaredSize);
+    if (!header.getSha256().isEmpty()) {
+      headerSha = hexDigest(header.getSha256().toByteArray(), "header");
+    }
+    byte[] k = header.getKey().toByteArray();
+    Optional<StoredInfo> existing = storage.stat(k);
+    if (existing.isPresent()) {
+      if (!Sha256.isContentKey(k)) {
+        throw Errors.alreadyExists("key already exists");
+      }
+      existingContent = existing.get(); // verify the bytes anyway, then change nothing
+    } else {
+      upload = storage.create(k, declaredSize);
+    }
+    key = k;
+  }
+
+  private void accept(ByteBuffer data) throws IOException {
+    int n = data.remaining();
+    if (n == 0) {
+      return;
+    }
+    received += n;
+    if (declaredSize >= 0 && received > declaredSize) {
+      throw Errors.invalid("upload sent more than the " + declaredSize + " declared bytes");
+    }
+    limits.checkValueSize(received);
+    digest.update(data.duplicate());
+    if (upload != null) {
+      upload.write(data);
+    }
+  }
+
+  private void fail(Throwable e) {
+    ended = true;
+    abort();
+    responses.onError(Writes.report(e, log));
+  }
+
+  private void abort() {
+    if (upload != null) {
+      upload.abort();
+    }
+  }
+
+  private static String hexDigest(byte[] sha, String where) {
+    if (sha.length != 32) {
+      throw Errors.invalid("SHA-256 in the " + where + " is " + sha.length + " bytes, not 32");
+    }
+    return Sha256.hex(sha);
+  }
+}

@@ -1,0 +1,56 @@
+package io.dstore.server.internal;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/** SHA-256 helpers: digests, hex, and the {@code sha256:<hex>} content-key form. */
+public final class Sha256 {
+  /** Keys of this form are content-addressed: the rest must be the value's SHA-256 in hex. */
+  public static final String CONTENT_KEY_PREFIX = "sha256:";
+
+  private static final HexFormat HEX = HexFormat.of();
+  private static final byte[] PREFIX_BYTES =
+      CONTENT_KEY_PREFIX.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  private Sha256() {}
+
+  public static MessageDigest newDigest() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform must support SHA-256", e);
+    }
+  }
+
+  public static byte[] of(byte[] bytes) {
+    return newDigest().digest(bytes);
+  }
+
+  public static String hex(byte[] digest) {
+    return HEX.formatHex(digest);
+  }
+
+  public static byte[] unhex(String hex) {
+    return HEX.parseHex(hex);
+  }
+
+  /** Whether {@code key} starts with {@code sha256:}. */
+  public static boolean isContentKey(byte[] key) {
+    if (key.length < PREFIX_BYTES.length) {
+      return false;
+    }
+    for (int i = 0; i < PREFIX_BYTES.length; i++) {
+      if (key[i] != PREFIX_BYTES[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether {@code key} is exactly {@code sha256:} followed by the lower-case hex of digest. */
+  public static boolean contentKeyMatches(byte[] key, String digestHex) {
+    return new String(key, java.nio.charset.StandardCharsets.ISO_8859_1)
+        .equals(CONTENT_KEY_PREFIX + digestHex);
+  }
+}

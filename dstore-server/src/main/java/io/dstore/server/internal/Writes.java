@@ -1,0 +1,114 @@
+package io.dstore.server.internal;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import io.dstore.proto.PutResponse;
+import io.dstore.proto.ValueInfo;
+import io.dstore.server.KeyExistsException;
+import io.dstore.server.Storage;
+import io.dstore.server.StoredInfo;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.util.Optional;
+import org.slf4j.Logger;
+
+/**
+ * The write rules shared by unary and streamed puts: write-once keys, content keys that must match
+ * their bytes and may be stored again without change, and commit-or-abort of uploads.
+ */
+final class Writes {
+  private final Storage storage;
+
+  Writes(Storage storage) {
+    this.storage = storage;
+  }
+
+  /** Stores a whole value that arrived in one message. */
+  PutResponse putWhole(byte[] key, ByteString value, ByteString claimedSha) throws IOException {
+    MessageDigest digest = Sha256.newDigest();
+    for (ByteBuffer b : value.asReadOnlyByteBufferList()) {
+      digest.update(b);
+    }
+    String actual = Sha256.hex(digest.digest());
+    if (!claimedSha.isEmpty()) {
+      if (claimedSha.size() != 32) {
+        throw Errors.invalid("SHA-256 is " + claimedSha.size() + " bytes, not 32");
+      }
+      String claimed = Sha256.hex(claimedSha.toByteArray());
+      if (!claimed.equals(actual)) {
+        throw Errors.integrity(
+            "value does not match its SHA-256: sent " + claimed + ", bytes hash to " + actual);
+      }
+    }
+    checkContentKey(key, actual);
+    Optional<StoredInfo> existing = storage.stat(key);
+    if (existing.isPresent()) {
+      return existingOrFail(key, existing.get(), actual);
+    }
+    Storage.Upload upload = storage.create(key, value.size());
+    try {
+      for (ByteBuffer b : value.asReadOnlyByteBufferList()) {
+        upload.write(b);
+      }
+      return commit(key, upload, actual);
+    } finally {
+      upload.close();
+    }
+  }
+
+  /** Commits {@code upload} (whose bytes hash to {@code sha}) under {@code key}. */
+  PutResponse commit(byte[] key, Storage.Upload upload, String sha) throws IOException {
+    try {
+      checkContentKey(key, sha);
+      return response(key, upload.commit(sha), true);
+    } catch (KeyExistsException e) {
+      return existingOrFail(key, e.existing(), sha);
+    } finally {
+      upload.close();
+    }
+  }
+
+  /** INTEGRITY unless {@code key} is not a content key or names exactly this digest. */
+  void checkContentKey(byte[] key, String sha) {
+    if (Sha256.isContentKey(key) && !Sha256.contentKeyMatches(key, sha)) {
+      throw Errors.integrity("content key does not match the value: the value's SHA-256 is " + sha);
+    }
+  }
+
+  private static PutResponse existingOrFail(byte[] key, StoredInfo existing, String sha) {
+    if (Sha256.isContentKey(key) && existing.sha256().equals(sha)) {
+      return response(key, existing, false);
+    }
+    throw Errors.alreadyExists("key already exists");
+  }
+
+  static PutResponse response(byte[] key, StoredInfo info, boolean created) {
+    return PutResponse.newBuilder()
+        .setKey(ByteString.copyFrom(key))
+        .setInfo(toProto(info))
+        .setCreated(created)
+        .build();
+  }
+
+  static ValueInfo toProto(StoredInfo info) {
+    return ValueInfo.newBuilder()
+        .setSize(info.size())
+        .setGeneration(info.generation())
+        .setSha256(UnsafeByteOperations.unsafeWrap(Sha256.unhex(info.sha256())))
+        .build();
+  }
+
+  /**
+   * The status to answer a failure with. Deliberate errors pass as they are; anything else is a
+   * server fault, logged here with its stack trace (client mistakes are never logged as faults).
+   */
+  static StatusRuntimeException report(Throwable e, Logger log) {
+    if (e instanceof StatusRuntimeException s) {
+      return s;
+    }
+    log.error("request failed inside Global", e);
+    return Errors.toStatus(e);
+  }
+}
