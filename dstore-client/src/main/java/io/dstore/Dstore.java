@@ -121,7 +121,10 @@ public interface Dstore extends AutoCloseable {
    */
   long delete(byte[] key);
 
-  /** Whether this Local's cache holds {@code key} now (it may still not serve it: see stats). */
+  /**
+   * Whether this Local holds {@code key} in its cache and may serve it now (its lease is valid), so
+   * that a {@link #get} would be a hit and a {@link #put} would be refused without a network call.
+   */
   boolean isCached(byte[] key);
 
   CompletableFuture<Long> putAsync(byte[] key, byte[] value);

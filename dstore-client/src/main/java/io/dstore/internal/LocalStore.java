@@ -1,13 +1,588 @@
 package io.dstore.internal;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.dstore.Dstore;
+import io.dstore.DstoreException;
 import io.dstore.DstoreOptions;
+import io.dstore.Entry;
+import io.dstore.ErrorCode;
+import io.dstore.LocalStats;
+import io.dstore.ValueInfo;
+import io.dstore.proto.DeleteResponse;
+import io.dstore.proto.GetResponse;
+import io.dstore.proto.PutResponse;
+import io.grpc.ManagedChannel;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.HexFormat;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
-/** Placeholder until the Local lands. */
-public final class LocalStore {
-  private LocalStore() {}
+/**
+ * The Local: {@link Dstore} over a {@link ValueCache}, a {@link Subscription} that keeps the cache
+ * coherent, and {@link GlobalCalls} for everything the cache cannot answer.
+ *
+ * <p>A read is a hit only while the {@link Lease} is valid; otherwise it goes to Global. A fetched
+ * value is cached only if the subscription was attached when the fetch began and no invalidation of
+ * its stripe arrived meanwhile (see {@link ValueCache}). With {@code coherentCache(false)} the
+ * Local neither caches nor subscribes: every call goes to its target (a thin client).
+ */
+public final class LocalStore implements Dstore {
+  private static final HexFormat HEX = HexFormat.of();
 
+  private final String target;
+  private final DstoreOptions options;
+  private final ManagedChannel ownedChannel;
+  private final GlobalCalls calls;
+  private final ValueCache cache;
+  private final Lease lease;
+  private final Subscription subscription; // null for a thin client
+  private final ScheduledExecutorService scheduler;
+  private final ExecutorService async;
+  private volatile boolean closed;
+
+  private LocalStore(
+      String target,
+      ManagedChannel channel,
+      boolean ownsChannel,
+      DstoreOptions options,
+      Ticker ticker) {
+    this.target = target;
+    this.options = options;
+    this.ownedChannel = ownsChannel ? channel : null;
+    this.calls = new GlobalCalls(channel, target, options.requestTimeout(), options.chunkSize());
+    boolean coherent = options.coherentCache();
+    this.cache =
+        new ValueCache(coherent ? options.cacheSizeBytes() : 0, options.maxCachedValueBytes());
+    this.lease = new Lease(ticker);
+    this.scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "dstore-local-" + target);
+              t.setDaemon(true);
+              return t;
+            });
+    this.async = Executors.newVirtualThreadPerTaskExecutor();
+    this.subscription =
+        coherent
+            ? new Subscription(
+                calls,
+                cache,
+                lease,
+                scheduler,
+                async,
+                () -> channel.resetConnectBackoff(),
+                options.name(),
+                options.reconnectInitialBackoff(),
+                options.reconnectMaxBackoff(),
+                Clock.systemUTC())
+            : null;
+  }
+
+  /** See {@link Dstore#connect(String, DstoreOptions)}. */
   public static Dstore connect(String target, DstoreOptions options) {
-    throw new UnsupportedOperationException("Local not built yet: " + target + options);
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(options, "options");
+    ManagedChannel channel = Channels.open(target, options);
+    return new LocalStore(target, channel, true, options, Ticker.systemTicker()).start();
+  }
+
+  /**
+   * A Local over a channel the caller made (in-process transport in tests), with an injected clock.
+   * The caller keeps ownership of the channel.
+   */
+  public static LocalStore create(
+      String target, ManagedChannel channel, DstoreOptions options, Ticker ticker) {
+    return new LocalStore(target, channel, false, options, ticker).start();
+  }
+
+  private LocalStore start() {
+    if (subscription != null) {
+      subscription.start();
+    }
+    return this;
+  }
+
+  // ---- writes -------------------------------------------------------------
+
+  @Override
+  public long put(byte[] key, byte[] value) {
+    Objects.requireNonNull(value, "value");
+    return putBytes(Key.copyOf(key), value.clone());
+  }
+
+  @Override
+  public long put(byte[] key, ByteBuffer value) {
+    byte[] bytes = new byte[value.remaining()];
+    value.get(bytes);
+    return putBytes(Key.copyOf(key), bytes);
+  }
+
+  private long putBytes(Key k, byte[] value) {
+    checkOpen();
+    if (serving() && cache.peek(k) != null) {
+      throw new DstoreException(ErrorCode.ALREADY_EXISTS, "key already exists (cached here)");
+    }
+    if (value.length > options.chunkSize()) {
+      return putStreamed(k, new java.io.ByteArrayInputStream(value), value.length).getGeneration();
+    }
+    long version = cache.version(k);
+    boolean attached = attached();
+    PutResponse response;
+    try {
+      response = calls.put(k, value, Sha256.of(value));
+    } catch (DstoreException e) {
+      if (e.code() == ErrorCode.ALREADY_EXISTS) {
+        cacheExisting(k);
+        throw new DstoreException(
+            ErrorCode.ALREADY_EXISTS, "key already exists in Global (now cached here)", e);
+      }
+      throw e;
+    }
+    ValueInfo info = GlobalCalls.toInfo(response.getInfo());
+    if (attached) {
+      cache.insertIfUnchanged(k, version, new CachedValue(value, info));
+    }
+    return info.generation();
+  }
+
+  @Override
+  public long put(byte[] key, InputStream value, long size) {
+    Objects.requireNonNull(value, "value");
+    checkSize(size);
+    Key k = Key.copyOf(key);
+    checkOpen();
+    if (serving() && cache.peek(k) != null) {
+      throw new DstoreException(ErrorCode.ALREADY_EXISTS, "key already exists (cached here)");
+    }
+    return putStreamed(k, value, size).getGeneration();
+  }
+
+  private io.dstore.proto.ValueInfo putStreamed(Key k, InputStream value, long size) {
+    try {
+      return calls.putStream(k, value, size).getInfo();
+    } catch (DstoreException e) {
+      if (e.code() == ErrorCode.ALREADY_EXISTS) {
+        cacheExisting(k);
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public String putContent(byte[] value) {
+    Objects.requireNonNull(value, "value");
+    byte[] copy = value.clone();
+    String key = Sha256.contentKey(Sha256.of(copy));
+    Key k = Key.copyOf(key.getBytes(StandardCharsets.US_ASCII));
+    checkOpen();
+    if (serving() && cache.peek(k) != null) {
+      return key; // already stored, and this Local can vouch for it
+    }
+    putBytes(k, copy);
+    return key;
+  }
+
+  @Override
+  public String putContent(InputStream value, long size) {
+    Objects.requireNonNull(value, "value");
+    checkSize(size);
+    checkOpen();
+    PutResponse response = calls.putStream(null, value, size);
+    return response.getKey().toString(StandardCharsets.US_ASCII);
+  }
+
+  /** After ALREADY_EXISTS: bring the existing value into the cache, if it is small enough. */
+  private void cacheExisting(Key k) {
+    if (!attached()) {
+      return;
+    }
+    try {
+      fetch(k);
+    } catch (DstoreException e) {
+      // Deleted meanwhile, or Global went away: nothing to cache; the put's answer stands.
+    }
+  }
+
+  // ---- reads --------------------------------------------------------------
+
+  @Override
+  public byte[] get(byte[] key) {
+    return read(Key.copyOf(key)).value.bytes.clone();
+  }
+
+  @Override
+  public ByteBuffer getBuffer(byte[] key) {
+    return ByteBuffer.wrap(read(Key.copyOf(key)).value.bytes).asReadOnlyBuffer();
+  }
+
+  @Override
+  public Entry getEntry(byte[] key) {
+    Read r = read(Key.copyOf(key));
+    return new Entry(r.value.bytes, r.value.info, r.fromCache);
+  }
+
+  private record Read(CachedValue value, boolean fromCache) {}
+
+  private Read read(Key k) {
+    checkOpen();
+    CachedValue hit = hit(k);
+    if (hit != null) {
+      return new Read(hit, true);
+    }
+    cache.countMiss();
+    return new Read(fetch(k), false);
+  }
+
+  /** The cached value if it may be served now (counted as a hit), else null. */
+  private CachedValue hit(Key k) {
+    if (!serving()) {
+      return null;
+    }
+    CachedValue v = cache.peek(k);
+    if (v != null) {
+      cache.countHit();
+    }
+    return v;
+  }
+
+  /** Fetches the whole value from Global, sharing the fetch with concurrent misses. */
+  private CachedValue fetch(Key k) {
+    CompletableFuture<CachedValue> mine = new CompletableFuture<>();
+    CompletableFuture<CachedValue> shared = cache.joinOrLead(k, mine);
+    if (shared != null) {
+      return join(shared);
+    }
+    try {
+      long version = cache.version(k);
+      boolean attached = attached();
+      CachedValue v = fetchUncached(k);
+      if (attached) {
+        cache.insertIfUnchanged(k, version, v);
+      }
+      mine.complete(v);
+      return v;
+    } catch (RuntimeException e) {
+      mine.completeExceptionally(e);
+      throw e;
+    } finally {
+      cache.finishFetch(k, mine);
+    }
+  }
+
+  private CachedValue fetchUncached(Key k) {
+    GetResponse response = calls.get(k, null, null);
+    ValueInfo info = GlobalCalls.toInfo(response.getInfo());
+    byte[] bytes;
+    if (response.getStreamed()) {
+      if (info.size() > Integer.MAX_VALUE - 8) {
+        throw new DstoreException(
+            ErrorCode.TOO_LARGE,
+            "value is "
+                + info.size()
+                + " bytes, too large for one array: read it with get(key, OutputStream)");
+      }
+      ByteArrayOutputStream out = new ByteArrayOutputStream((int) info.size());
+      info = calls.getStream(k, null, null, GlobalCalls.to(out));
+      bytes = out.toByteArray();
+    } else {
+      bytes = response.getValue().toByteArray();
+      String actual = HEX.formatHex(Sha256.of(bytes));
+      if (!actual.equals(info.sha256())) {
+        throw new DstoreException(
+            ErrorCode.INTEGRITY,
+            "fetched bytes hash to " + actual + ", Global says " + info.sha256());
+      }
+    }
+    return new CachedValue(bytes, info);
+  }
+
+  @Override
+  public byte[] get(byte[] key, long offset, int length) {
+    Key k = Key.copyOf(key);
+    checkRange(offset, length);
+    checkOpen();
+    CachedValue hit = hit(k);
+    if (hit != null) {
+      checkRangeWithin(offset, length, hit.info.size());
+      return java.util.Arrays.copyOfRange(hit.bytes, (int) offset, (int) offset + length);
+    }
+    cache.countMiss();
+    GetResponse response = calls.get(k, offset, (long) length);
+    if (!response.getStreamed()) {
+      return response.getValue().toByteArray();
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream(length);
+    calls.getStream(k, offset, (long) length, GlobalCalls.to(out));
+    return out.toByteArray();
+  }
+
+  @Override
+  public ValueInfo get(byte[] key, OutputStream out) {
+    return get(key, 0, -1, out);
+  }
+
+  @Override
+  public ValueInfo get(byte[] key, long offset, long length, OutputStream out) {
+    Objects.requireNonNull(out, "out");
+    Key k = Key.copyOf(key);
+    if (offset < 0 || length < -1) {
+      throw Statuses.invalidArgument(
+          "range must have offset >= 0 and length >= 0 (or -1 for the rest), got offset "
+              + offset
+              + ", length "
+              + length);
+    }
+    checkOpen();
+    boolean whole = offset == 0 && length == -1;
+    CachedValue hit = hit(k);
+    try {
+      if (hit != null) {
+        long len = length == -1 ? hit.info.size() - offset : length;
+        checkRangeWithin(offset, len, hit.info.size());
+        out.write(hit.bytes, (int) offset, (int) len);
+        return hit.info;
+      }
+    } catch (IOException e) {
+      throw new DstoreException(
+          ErrorCode.INVALID_ARGUMENT, "cannot write the value out: " + e.getMessage(), e);
+    }
+    cache.countMiss();
+    Long off = whole ? null : offset;
+    Long len = length == -1 ? null : length;
+    if (!whole || !cache.admits(1)) {
+      return calls.getStream(k, off, len, GlobalCalls.to(out));
+    }
+    // Whole value: keep a copy for the cache only while it stays small enough to be admitted.
+    long version = cache.version(k);
+    boolean attached = attached();
+    TeeSink sink = new TeeSink(out);
+    ValueInfo info = calls.getStream(k, null, null, sink);
+    byte[] copy = sink.copy();
+    if (attached && copy != null) {
+      cache.insertIfUnchanged(k, version, new CachedValue(copy, info));
+    }
+    return info;
+  }
+
+  /** Writes through to {@code out}, keeping a copy while the value may still be cached. */
+  private final class TeeSink implements GlobalCalls.ChunkSink {
+    private final OutputStream out;
+    private ByteArrayOutputStream copy;
+
+    TeeSink(OutputStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public void begin(ValueInfo info) {
+      if (cache.admits(info.size())) {
+        copy = new ByteArrayOutputStream((int) info.size());
+      }
+    }
+
+    @Override
+    public void write(com.google.protobuf.ByteString data) throws IOException {
+      data.writeTo(out);
+      if (copy != null) {
+        data.writeTo(copy);
+      }
+    }
+
+    byte[] copy() {
+      return copy == null ? null : copy.toByteArray();
+    }
+  }
+
+  @Override
+  public ValueInfo stat(byte[] key) {
+    Key k = Key.copyOf(key);
+    checkOpen();
+    if (serving()) {
+      CachedValue v = cache.peek(k);
+      if (v != null) {
+        return v.info;
+      }
+    }
+    return calls.stat(k);
+  }
+
+  @Override
+  public long delete(byte[] key) {
+    Key k = Key.copyOf(key);
+    checkOpen();
+    DeleteResponse response = calls.delete(k);
+    cache.invalidate(k, response.getGeneration());
+    return response.getGeneration();
+  }
+
+  @Override
+  public boolean isCached(byte[] key) {
+    return serving() && cache.peek(Key.copyOf(key)) != null;
+  }
+
+  // ---- async --------------------------------------------------------------
+
+  @Override
+  public CompletableFuture<Long> putAsync(byte[] key, byte[] value) {
+    byte[] k = key.clone();
+    byte[] v = value.clone();
+    return supply(() -> put(k, v));
+  }
+
+  @Override
+  public CompletableFuture<byte[]> getAsync(byte[] key) {
+    Key k = Key.copyOf(key);
+    CachedValue hit = closed ? null : hit(k);
+    if (hit != null) {
+      return CompletableFuture.completedFuture(hit.bytes.clone());
+    }
+    return supply(() -> get(k.toByteString().toByteArray()));
+  }
+
+  @Override
+  public CompletableFuture<ValueInfo> statAsync(byte[] key) {
+    byte[] k = key.clone();
+    return supply(() -> stat(k));
+  }
+
+  @Override
+  public CompletableFuture<Long> deleteAsync(byte[] key) {
+    byte[] k = key.clone();
+    return supply(() -> delete(k));
+  }
+
+  private <T> CompletableFuture<T> supply(Supplier<T> body) {
+    if (closed) {
+      return CompletableFuture.failedFuture(Statuses.closed());
+    }
+    return CompletableFuture.supplyAsync(body, async);
+  }
+
+  // ---- state --------------------------------------------------------------
+
+  @Override
+  public LocalStats stats() {
+    LatencyHistogram lag = subscription != null ? subscription.lag() : new LatencyHistogram();
+    return new LocalStats(
+        cache.hits(),
+        cache.misses(),
+        cache.evictions(),
+        cache.entries(),
+        cache.bytes(),
+        cache.capacityBytes(),
+        subscription != null && subscription.connected(),
+        lease.valid(),
+        lease.remainingMillis(),
+        subscription != null ? subscription.appliedSeq() : 0,
+        subscription != null ? subscription.invalidationsApplied() : 0,
+        subscription != null ? subscription.gaps() : 0,
+        subscription != null ? subscription.replays() : 0,
+        subscription != null ? subscription.revalidations() : 0,
+        subscription != null ? subscription.reconnects() : 0,
+        lag.percentile(0.50),
+        lag.percentile(0.99),
+        lag.max());
+  }
+
+  @Override
+  public String target() {
+    return target;
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (subscription != null) {
+      subscription.close();
+    }
+    lease.revoke();
+    scheduler.shutdownNow();
+    async.shutdown();
+    if (ownedChannel != null) {
+      ownedChannel.shutdown();
+      try {
+        if (!ownedChannel.awaitTermination(2, TimeUnit.SECONDS)) {
+          ownedChannel.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        ownedChannel.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private boolean serving() {
+    return subscription != null && lease.valid();
+  }
+
+  private boolean attached() {
+    return subscription != null && subscription.attached();
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw Statuses.closed();
+    }
+  }
+
+  private static void checkSize(long size) {
+    if (size < -1) {
+      throw Statuses.invalidArgument("size must be >= 0, or -1 when unknown; got " + size);
+    }
+  }
+
+  private static void checkRange(long offset, long length) {
+    if (offset < 0 || length < 0) {
+      throw Statuses.invalidArgument(
+          "range must have offset >= 0 and length >= 0, got offset "
+              + offset
+              + ", length "
+              + length);
+    }
+  }
+
+  private static void checkRangeWithin(long offset, long length, long size) {
+    if (offset > size || length > size - offset) {
+      throw Statuses.invalidArgument(
+          "range of "
+              + length
+              + " bytes from offset "
+              + offset
+              + " is past the end of the "
+              + size
+              + "-byte value");
+    }
+  }
+
+  private static <T> T join(CompletableFuture<T> future) {
+    try {
+      return future.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof DstoreException d) {
+        throw d;
+      }
+      throw new DstoreException(ErrorCode.INTERNAL, "fetch failed: " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DstoreException(ErrorCode.UNAVAILABLE, "interrupted while waiting for a fetch", e);
+    } catch (CompletionException e) {
+      throw new DstoreException(ErrorCode.INTERNAL, "fetch failed: " + e.getCause(), e);
+    }
   }
 }

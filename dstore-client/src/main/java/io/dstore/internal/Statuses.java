@@ -1,0 +1,79 @@
+package io.dstore.internal;
+
+import io.dstore.DstoreException;
+import io.dstore.ErrorCode;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+
+/** The one place where the Local turns gRPC statuses into {@link DstoreException}s. */
+final class Statuses {
+  static final Metadata.Key<String> CODE_KEY =
+      Metadata.Key.of("dstore-error-code", Metadata.ASCII_STRING_MARSHALLER);
+
+  private Statuses() {}
+
+  /** Converts a failed call to Global at {@code target}. */
+  static DstoreException toException(Throwable t, String target) {
+    if (t instanceof DstoreException e) {
+      return e;
+    }
+    Status status = Status.fromThrowable(t);
+    Metadata trailers = Status.trailersFromThrowable(t);
+    String named = trailers == null ? null : trailers.get(CODE_KEY);
+    ErrorCode code = named != null ? parse(named) : null;
+    if (code == null) {
+      code = codeOf(status.getCode());
+    }
+    String description = status.getDescription();
+    String message;
+    if (code == ErrorCode.UNAVAILABLE) {
+      String cause =
+          description != null
+              ? description
+              : status.getCause() != null
+                  ? status.getCause().getMessage()
+                  : status.getCode().name();
+      message = "cannot reach Global at " + target + ": " + cause;
+    } else {
+      message = description != null ? description : status.getCode().name();
+    }
+    return new DstoreException(code, message, t);
+  }
+
+  static DstoreException invalidArgument(String message) {
+    return new DstoreException(ErrorCode.INVALID_ARGUMENT, message);
+  }
+
+  static DstoreException closed() {
+    return new DstoreException(ErrorCode.UNAVAILABLE, "this Local is closed");
+  }
+
+  static boolean isUnavailable(Throwable t) {
+    return t instanceof StatusRuntimeException e
+        && (e.getStatus().getCode() == Status.Code.UNAVAILABLE
+            || e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED);
+  }
+
+  private static ErrorCode parse(String name) {
+    try {
+      return ErrorCode.valueOf(name);
+    } catch (IllegalArgumentException e) {
+      return null; // a newer Global's code: fall back to the status code
+    }
+  }
+
+  private static ErrorCode codeOf(Status.Code code) {
+    return switch (code) {
+      case NOT_FOUND -> ErrorCode.NOT_FOUND;
+      case ALREADY_EXISTS -> ErrorCode.ALREADY_EXISTS;
+      case INVALID_ARGUMENT, OUT_OF_RANGE, FAILED_PRECONDITION -> ErrorCode.INVALID_ARGUMENT;
+      case UNAUTHENTICATED -> ErrorCode.UNAUTHENTICATED;
+      case PERMISSION_DENIED -> ErrorCode.PERMISSION_DENIED;
+      case RESOURCE_EXHAUSTED -> ErrorCode.RESOURCE_EXHAUSTED;
+      case DATA_LOSS -> ErrorCode.INTEGRITY;
+      case UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, ABORTED -> ErrorCode.UNAVAILABLE;
+      default -> ErrorCode.INTERNAL;
+    };
+  }
+}
