@@ -199,8 +199,16 @@ final class GlobalCalls {
     return await(result);
   }
 
+  /**
+   * What a download brought.
+   *
+   * @param info the value's metadata
+   * @param cacheable false when Global said the key is being deleted
+   */
+  record Download(ValueInfo info, boolean cacheable) {}
+
   /** Streams a value (or range) to {@code out}; verifies the SHA-256 when the whole was read. */
-  ValueInfo getStream(Key key, Long offset, Long length, ChunkSink out) {
+  Download getStream(Key key, Long offset, Long length, ChunkSink out) {
     Context.CancellableContext context = Context.current().withCancellation();
     Context previous = context.attach();
     try {
@@ -209,6 +217,7 @@ final class GlobalCalls {
               .getStream(
                   getRequest(key, offset, length).toBuilder().setChunkSize(chunkSize).build());
       ValueInfo info = null;
+      boolean cacheable = true;
       MessageDigest digest = Sha256.newDigest();
       long received = 0;
       while (chunks.hasNext()) {
@@ -218,6 +227,7 @@ final class GlobalCalls {
             throw new DstoreException(ErrorCode.INTERNAL, "stream began without metadata");
           }
           info = toInfo(chunk.getInfo());
+          cacheable = !chunk.getDeleting();
           out.begin(info);
         }
         ByteString data = chunk.getData();
@@ -247,7 +257,7 @@ final class GlobalCalls {
               "downloaded bytes hash to " + actual + ", Global says " + info.sha256());
         }
       }
-      return info;
+      return new Download(info, cacheable);
     } catch (IOException e) {
       context.cancel(e);
       throw new DstoreException(

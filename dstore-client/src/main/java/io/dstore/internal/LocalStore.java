@@ -258,33 +258,55 @@ public final class LocalStore implements Dstore {
     return v;
   }
 
-  /** Fetches the whole value from Global, sharing the fetch with concurrent misses. */
+  /**
+   * Fetches the whole value from Global, sharing one fetch among concurrent misses where that is
+   * safe. A shared fetch may have been sent before this read began. Its value is still a correct
+   * answer while this Local holds a lease: no delete of it can complete before this Local has
+   * applied the invalidation, which also detaches the shared fetch. So only a reader that holds the
+   * lease may join. "Not found" is never shared: a put sends no invalidation, so absence seen
+   * before this read began may already be over. A joiner told "not found" asks again itself.
+   */
   private CachedValue fetch(Key k) {
-    CompletableFuture<CachedValue> mine = new CompletableFuture<>();
-    CompletableFuture<CachedValue> shared = cache.joinOrLead(k, mine);
-    if (shared != null) {
-      return join(shared);
+    if (serving()) {
+      CompletableFuture<CachedValue> shared = cache.inflight(k);
+      if (shared != null) {
+        try {
+          return join(shared);
+        } catch (DstoreException e) {
+          if (e.code() != ErrorCode.NOT_FOUND) {
+            throw e;
+          }
+        }
+      }
     }
+    CompletableFuture<CachedValue> mine = new CompletableFuture<>();
+    boolean leading = cache.lead(k, mine);
     try {
       long version = cache.version(k);
       boolean attached = attached();
-      CachedValue v = fetchUncached(k);
-      if (attached) {
-        cache.insertIfUnchanged(k, version, v);
+      Fetched f = fetchUncached(k);
+      if (attached && f.cacheable) {
+        cache.insertIfUnchanged(k, version, f.value);
       }
-      mine.complete(v);
-      return v;
+      mine.complete(f.value);
+      return f.value;
     } catch (RuntimeException e) {
       mine.completeExceptionally(e);
       throw e;
     } finally {
-      cache.finishFetch(k, mine);
+      if (leading) {
+        cache.finishFetch(k, mine);
+      }
     }
   }
 
-  private CachedValue fetchUncached(Key k) {
+  /** A value fetched from Global, and whether it may be cached (not while being deleted). */
+  private record Fetched(CachedValue value, boolean cacheable) {}
+
+  private Fetched fetchUncached(Key k) {
     GetResponse response = calls.get(k, null, null);
     ValueInfo info = GlobalCalls.toInfo(response.getInfo());
+    boolean cacheable = !response.getDeleting();
     byte[] bytes;
     if (response.getStreamed()) {
       if (info.size() > Integer.MAX_VALUE - 8) {
@@ -295,7 +317,9 @@ public final class LocalStore implements Dstore {
                 + " bytes, too large for one array: read it with get(key, OutputStream)");
       }
       ByteArrayOutputStream out = new ByteArrayOutputStream((int) info.size());
-      info = calls.getStream(k, null, null, GlobalCalls.to(out));
+      GlobalCalls.Download download = calls.getStream(k, null, null, GlobalCalls.to(out));
+      info = download.info();
+      cacheable = download.cacheable();
       bytes = out.toByteArray();
     } else {
       bytes = response.getValue().toByteArray();
@@ -306,7 +330,7 @@ public final class LocalStore implements Dstore {
             "fetched bytes hash to " + actual + ", Global says " + info.sha256());
       }
     }
-    return new CachedValue(bytes, info);
+    return new Fetched(new CachedValue(bytes, info), cacheable);
   }
 
   @Override
@@ -363,18 +387,18 @@ public final class LocalStore implements Dstore {
     Long off = whole ? null : offset;
     Long len = length == -1 ? null : length;
     if (!whole || !cache.admits(1)) {
-      return calls.getStream(k, off, len, GlobalCalls.to(out));
+      return calls.getStream(k, off, len, GlobalCalls.to(out)).info();
     }
     // Whole value: keep a copy for the cache only while it stays small enough to be admitted.
     long version = cache.version(k);
     boolean attached = attached();
     TeeSink sink = new TeeSink(out);
-    ValueInfo info = calls.getStream(k, null, null, sink);
+    GlobalCalls.Download download = calls.getStream(k, null, null, sink);
     byte[] copy = sink.copy();
-    if (attached && copy != null) {
-      cache.insertIfUnchanged(k, version, new CachedValue(copy, info));
+    if (attached && download.cacheable() && copy != null) {
+      cache.insertIfUnchanged(k, version, new CachedValue(copy, download.info()));
     }
-    return info;
+    return download.info();
   }
 
   /** Writes through to {@code out}, keeping a copy while the value may still be cached. */

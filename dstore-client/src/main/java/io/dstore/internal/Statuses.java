@@ -23,7 +23,13 @@ final class Statuses {
     String named = trailers == null ? null : trailers.get(CODE_KEY);
     ErrorCode code = named != null ? parse(named) : null;
     if (code == null) {
-      code = codeOf(status.getCode());
+      // Global names every error it raises; an INTERNAL or UNKNOWN it did not name came from the
+      // transport (a connection torn down mid-call), so the call may be retried.
+      boolean transport =
+          named == null
+              && (status.getCode() == Status.Code.INTERNAL
+                  || status.getCode() == Status.Code.UNKNOWN);
+      code = transport ? ErrorCode.UNAVAILABLE : codeOf(status.getCode());
     }
     String description = status.getDescription();
     String message;

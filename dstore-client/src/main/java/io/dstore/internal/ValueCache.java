@@ -25,8 +25,8 @@ import java.util.concurrent.atomic.LongAdder;
  * after the insert removes it. Losing the subscription bumps every stripe, so nothing fetched
  * across a disconnect is cached. A refused insert costs one later miss, never a stale hit.
  *
- * <p><b>Single flight.</b> Concurrent misses on one key share one fetch; an invalidation detaches
- * the shared fetch so readers arriving after it fetch afresh.
+ * <p><b>Single flight.</b> Concurrent misses on one key can share one fetch (the Local decides who
+ * may join); an invalidation detaches the shared fetch so readers arriving after it fetch afresh.
  *
  * <p>Thread-safe.
  */
@@ -119,9 +119,16 @@ final class ValueCache {
     inflight.clear();
   }
 
-  /** The shared fetch of {@code key} in flight, or registers {@code mine} as it (returns null). */
-  CompletableFuture<CachedValue> joinOrLead(Key key, CompletableFuture<CachedValue> mine) {
-    return inflight.putIfAbsent(key, mine);
+  /** The shared fetch of {@code key} in flight, or null. */
+  CompletableFuture<CachedValue> inflight(Key key) {
+    return inflight.get(key);
+  }
+
+  /**
+   * Registers {@code mine} as the shared fetch of {@code key}, unless one is registered already.
+   */
+  boolean lead(Key key, CompletableFuture<CachedValue> mine) {
+    return inflight.putIfAbsent(key, mine) == null;
   }
 
   /** Ends a shared fetch (after its result was offered to the cache). */

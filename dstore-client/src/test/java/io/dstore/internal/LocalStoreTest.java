@@ -97,6 +97,24 @@ class LocalStoreTest {
   }
 
   @Test
+  void theDeleteGuaranteeHoldsOnFreshClustersWhereAcksRaceTheFanOut() throws Exception {
+    // Acks from fast Locals arrive while Global is still queueing the invalidation to slower
+    // ones; a delete must not return on a partial wait set. Fresh clusters make that race likely.
+    for (int i = 0; i < 50; i++) {
+      try (LocalFixture cluster = new LocalFixture(Coherence.STRICT)) {
+        LocalStore a = cluster.leasedLocal();
+        LocalStore b = cluster.leasedLocal();
+        LocalStore c = cluster.leasedLocal();
+        a.put(b("k"), b("v"));
+        b.get(b("k"));
+        c.delete(b("k"));
+        assertThat(a.isCached(b("k"))).as("round %d: the writer's copy", i).isFalse();
+        assertThat(b.isCached(b("k"))).as("round %d: the reader's copy", i).isFalse();
+      }
+    }
+  }
+
+  @Test
   void aPutOfAKeyCachedHereIsRefusedWithoutAskingGlobal() {
     LocalStore local = fixture.leasedLocal();
     local.put(b("k"), b("v"));

@@ -114,7 +114,7 @@ public final class GlobalServer implements AutoCloseable {
           builder
               .executor(callbacks)
               .maxInboundMessageSize(config.maxMessageBytes)
-              .addService(new GlobalService(storage, hub, limits))
+              .addService(new GlobalService(storage, hub, limits, callbacks))
               .addService(health.getHealthService())
               .build();
       try {

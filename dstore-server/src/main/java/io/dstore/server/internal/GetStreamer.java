@@ -18,6 +18,7 @@ final class GetStreamer {
   private final ServerCallStreamObserver<GetChunk> observer;
   private final Storage.Reader reader;
   private final ValueInfo info;
+  private final boolean deleting;
   private final int chunkSize;
   private final long end;
   private long position;
@@ -28,11 +29,13 @@ final class GetStreamer {
       ServerCallStreamObserver<GetChunk> observer,
       Storage.Reader reader,
       ValueInfo info,
+      boolean deleting,
       ByteRange range,
       int chunkSize) {
     this.observer = observer;
     this.reader = reader;
     this.info = info;
+    this.deleting = deleting;
     this.chunkSize = chunkSize;
     this.position = range.offset();
     this.end = range.end();
@@ -50,7 +53,7 @@ final class GetStreamer {
         int n = (int) Math.min(chunkSize, end - position);
         GetChunk.Builder chunk = GetChunk.newBuilder();
         if (first) {
-          chunk.setInfo(info);
+          chunk.setInfo(info).setDeleting(deleting);
           first = false;
         }
         if (n > 0) {

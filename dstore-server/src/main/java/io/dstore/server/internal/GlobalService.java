@@ -36,7 +36,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The Global gRPC service: validates each request against the {@link Limits}, applies it to the
  * {@link Storage}, and routes deletes and subscriptions through the {@link InvalidationHub}.
- * Stateless apart from those collaborators; thread-safe.
+ *
+ * <p><b>Strict deletes have two phases.</b> The key is first marked deleting and its invalidation
+ * published; only when every Local that could serve it has acknowledged (or lost its lease) is it
+ * removed from storage and the delete answered. Meanwhile reads still return the value, flagged
+ * {@code deleting} so that no Local caches it. So no reader can see the key gone while another
+ * Local may still serve it from cache: the delete takes effect at one instant for everyone, which
+ * is what makes reads linearizable. A second delete of a key being deleted waits for the first.
+ *
+ * <p>Thread-safe.
  */
 public final class GlobalService extends GlobalGrpc.GlobalImplBase {
   private static final Logger log = LoggerFactory.getLogger(GlobalService.class);
@@ -47,12 +55,39 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
   private final InvalidationHub hub;
   private final Limits limits;
   private final Writes writes;
+  private final java.util.concurrent.Executor executor;
+  private final java.util.Map<ByteString, java.util.concurrent.CompletableFuture<Void>> deleting =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  // Strict deletes finished so far; bumped after the removal from storage and before the key
+  // leaves `deleting`, so a read can tell that a delete began and ended while it was reading.
+  private final java.util.concurrent.atomic.AtomicLong deletesFinished =
+      new java.util.concurrent.atomic.AtomicLong();
 
-  public GlobalService(Storage storage, InvalidationHub hub, Limits limits) {
+  public GlobalService(
+      Storage storage, InvalidationHub hub, Limits limits, java.util.concurrent.Executor executor) {
     this.storage = storage;
     this.hub = hub;
     this.limits = limits;
     this.writes = new Writes(storage);
+    this.executor = executor;
+  }
+
+  /**
+   * Whether a value of {@code generation} that was opened after {@code finishedBefore} was read
+   * from {@link #deletesFinished} must not be cached: a strict delete of it is under way, or one
+   * began and ended while it was being read (the reader still saw the old value, but the delete has
+   * already returned to its caller). Call it after the read.
+   */
+  private boolean deleting(ByteString key, long generation, long finishedBefore)
+      throws IOException {
+    if (deleting.containsKey(key)) {
+      return true;
+    }
+    if (deletesFinished.get() == finishedBefore) {
+      return false;
+    }
+    Optional<StoredInfo> now = storage.stat(key.toByteArray());
+    return now.isEmpty() || now.get().generation() != generation;
   }
 
   @Override
@@ -79,15 +114,22 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
         () -> {
           limits.checkKey(request.getKey());
           long seq = hub.currentSeq();
+          long finishedBefore = deletesFinished.get();
           try (Storage.Reader reader = open(request.getKey())) {
             StoredInfo info = reader.info();
             ByteRange range = ByteRange.of(request, info.size());
             GetResponse.Builder response =
                 GetResponse.newBuilder().setInfo(Writes.toProto(info)).setSeq(seq);
             if (range.length() > limits.inlineValueBytes()) {
-              return response.setStreamed(true).build();
+              response.setStreamed(true);
+            } else {
+              response.setValue(read(reader, range));
             }
-            return response.setValue(read(reader, range)).build();
+            // Checked after the read: a delete marked before it is seen here; one marked after
+            // reaches the Local as an invalidation, which stops the value being cached.
+            return response
+                .setDeleting(deleting(request.getKey(), info.generation(), finishedBefore))
+                .build();
           }
         });
   }
@@ -97,6 +139,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
     Storage.Reader reader = null;
     try {
       limits.checkKey(request.getKey());
+      long finishedBefore = deletesFinished.get();
       reader = open(request.getKey());
       ByteRange range = ByteRange.of(request, reader.info().size());
       int chunk = request.getChunkSize() == 0 ? DEFAULT_CHUNK : request.getChunkSize();
@@ -105,6 +148,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
               (ServerCallStreamObserver<GetChunk>) responses,
               reader,
               Writes.toProto(reader.info()),
+              deleting(request.getKey(), reader.info().generation(), finishedBefore),
               range,
               chunk)
           .start();
@@ -132,10 +176,24 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
 
   @Override
   public void delete(DeleteRequest request, StreamObserver<DeleteResponse> responses) {
-    Optional<StoredInfo> gone;
     try {
       limits.checkKey(request.getKey());
-      gone = storage.delete(request.getKey().toByteArray());
+    } catch (RuntimeException e) {
+      responses.onError(Writes.report(e, log));
+      return;
+    }
+    if (hub.coherence() == io.dstore.server.Coherence.STRICT) {
+      deleteStrict(request.getKey(), responses);
+    } else {
+      deleteEventual(request.getKey(), responses);
+    }
+  }
+
+  /** Removes at once, then tells the Locals: they may serve the value until told. */
+  private void deleteEventual(ByteString key, StreamObserver<DeleteResponse> responses) {
+    Optional<StoredInfo> gone;
+    try {
+      gone = storage.delete(key.toByteArray());
       if (gone.isEmpty()) {
         throw Errors.notFound("key not found");
       }
@@ -144,17 +202,63 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
       return;
     }
     long generation = gone.get().generation();
-    hub.publish(request.getKey(), generation)
-        .whenComplete(
+    hub.publish(key, generation)
+        .whenComplete((seq, error) -> answerDelete(responses, generation, seq, error));
+  }
+
+  /** Marks, invalidates everywhere, and only then removes (see the class comment). */
+  private void deleteStrict(ByteString key, StreamObserver<DeleteResponse> responses) {
+    java.util.concurrent.CompletableFuture<Void> mine =
+        new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.CompletableFuture<Void> other = deleting.putIfAbsent(key, mine);
+    if (other != null) {
+      other.whenCompleteAsync((x, e) -> deleteStrict(key, responses), executor);
+      return;
+    }
+    long generation;
+    try {
+      Optional<StoredInfo> info = storage.stat(key.toByteArray());
+      if (info.isEmpty()) {
+        throw Errors.notFound("key not found");
+      }
+      generation = info.get().generation();
+    } catch (IOException | RuntimeException e) {
+      finishDeleting(key, mine);
+      responses.onError(Writes.report(e, log));
+      return;
+    }
+    hub.publish(key, generation)
+        .whenCompleteAsync(
             (seq, error) -> {
-              if (error != null) {
-                responses.onError(Writes.report(error, log));
-              } else {
-                responses.onNext(
-                    DeleteResponse.newBuilder().setGeneration(generation).setSeq(seq).build());
-                responses.onCompleted();
+              Throwable failure = error;
+              if (failure == null) {
+                try {
+                  // The key cannot change meanwhile: it exists, so puts are refused.
+                  storage.delete(key.toByteArray());
+                } catch (IOException | RuntimeException e) {
+                  failure = e;
+                }
               }
-            });
+              finishDeleting(key, mine);
+              answerDelete(responses, generation, seq, failure);
+            },
+            executor);
+  }
+
+  private void finishDeleting(ByteString key, java.util.concurrent.CompletableFuture<Void> mine) {
+    deletesFinished.incrementAndGet();
+    deleting.remove(key, mine);
+    mine.complete(null);
+  }
+
+  private static void answerDelete(
+      StreamObserver<DeleteResponse> responses, long generation, Long seq, Throwable error) {
+    if (error != null) {
+      responses.onError(Writes.report(error, log));
+    } else {
+      responses.onNext(DeleteResponse.newBuilder().setGeneration(generation).setSeq(seq).build());
+      responses.onCompleted();
+    }
   }
 
   @Override

@@ -87,6 +87,10 @@ public final class InvalidationHub implements AutoCloseable {
         this::pruneIdleMembers, pruneEvery, pruneEvery, TimeUnit.NANOSECONDS);
   }
 
+  public Coherence coherence() {
+    return coherence;
+  }
+
   public String incarnation() {
     return incarnation;
   }
@@ -199,6 +203,8 @@ public final class InvalidationHub implements AutoCloseable {
         p.waiting.remove(m);
       }
     }
+    // Only now is the wait set whole: until here an early ack could have found it empty.
+    p.armed = true;
     long nowNanos = nanoClock.getAsLong();
     if (!p.tryComplete(nowNanos)) {
       scheduler.schedule(
@@ -341,6 +347,7 @@ public final class InvalidationHub implements AutoCloseable {
     final java.util.Set<Member> waiting = ConcurrentHashMap.newKeySet();
     final CompletableFuture<Long> done = new CompletableFuture<>();
     volatile long deadlineNanos;
+    volatile boolean armed; // set once every member to wait for has been added
 
     PendingDelete(long seq, long graceEnd) {
       this.seq = seq;
@@ -358,6 +365,9 @@ public final class InvalidationHub implements AutoCloseable {
     boolean tryComplete(long now) {
       if (done.isDone()) {
         return true;
+      }
+      if (!armed) {
+        return false;
       }
       boolean graceOver = now - graceEndNanos >= 0;
       boolean deadlinePassed = now - deadlineNanos >= 0;
