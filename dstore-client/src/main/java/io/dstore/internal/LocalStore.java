@@ -261,17 +261,24 @@ public final class LocalStore implements Dstore {
   /**
    * Fetches the whole value from Global, sharing one fetch among concurrent misses where that is
    * safe. A shared fetch may have been sent before this read began. Its value is still a correct
-   * answer while this Local holds a lease: no delete of it can complete before this Local has
-   * applied the invalidation, which also detaches the shared fetch. So only a reader that holds the
-   * lease may join. "Not found" is never shared: a put sends no invalidation, so absence seen
-   * before this read began may already be over. A joiner told "not found" asks again itself.
+   * answer if Global did not flag it as being deleted and this Local holds a lease: a delete that
+   * began after Global read the value cannot complete before this Local has applied its
+   * invalidation, which also detaches the shared fetch. So only a reader that holds the lease may
+   * join, and only a cacheable value is shared: a value read while its delete was under way may be
+   * deleted by the time a later reader joins (the invalidation arrived before the fetch began, so
+   * it detached nothing). "Not found" is never shared either: a put sends no invalidation, so
+   * absence seen before this read began may already be over. A joiner left without a value asks
+   * Global itself.
    */
   private CachedValue fetch(Key k) {
     if (serving()) {
       CompletableFuture<CachedValue> shared = cache.inflight(k);
       if (shared != null) {
         try {
-          return join(shared);
+          CachedValue v = join(shared);
+          if (v != null) {
+            return v;
+          }
         } catch (DstoreException e) {
           if (e.code() != ErrorCode.NOT_FOUND) {
             throw e;
@@ -288,7 +295,7 @@ public final class LocalStore implements Dstore {
       if (attached && f.cacheable) {
         cache.insertIfUnchanged(k, version, f.value);
       }
-      mine.complete(f.value);
+      mine.complete(f.cacheable ? f.value : null); // null: joiners must ask for themselves
       return f.value;
     } catch (RuntimeException e) {
       mine.completeExceptionally(e);

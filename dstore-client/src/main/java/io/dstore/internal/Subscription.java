@@ -300,6 +300,9 @@ final class Subscription implements AutoCloseable {
 
   private void onResync(Stream s, long seq) {
     s.revalidating = true;
+    // Invalidations were missed and will not be replayed, so they detached no fetch: nothing in
+    // flight now may be cached or shared.
+    cache.refuseFillsInFlight();
     appliedSeq = seq;
     work.execute(() -> revalidate(s));
   }

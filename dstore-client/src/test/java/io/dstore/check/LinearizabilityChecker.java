@@ -1,8 +1,10 @@
 package io.dstore.check;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -22,34 +24,24 @@ import java.util.Set;
  *       its effect could still happen (or {@link Long#MAX_VALUE})
  * </ul>
  *
- * <p>The search is Wing and Gong's with Lowe's memoization, as in Knossos and Porcupine: repeatedly
- * pick an operation that may take effect first (invoked before every pending operation returned),
- * apply it if the model allows, and backtrack on a dead end; (linearized set, state) pairs already
- * explored are skipped. It returns a counterexample when no order exists.
+ * <p><b>Algorithm.</b> Lowe's just-in-time linearization: walk the calls and returns in time order
+ * keeping every <em>configuration</em> still possible, a configuration being the register's state
+ * and which of the operations in flight have already taken effect. At each return, extend every
+ * configuration by letting operations in flight take effect, in every order, until the returning
+ * one has; if no configuration can, the history is not linearizable and that return is the culprit.
+ * Operations that cannot change the state (a GET, a PUT answered EXISTS, a DELETE answered
+ * NOT_FOUND) are applied greedily as soon as the state matches them, which is always safe for an
+ * operation without effect and keeps the search to the orderings of writes. Its cost grows with the
+ * number of writes in flight at once, not with the length of the history.
  */
 public final class LinearizabilityChecker {
   private static final String ABSENT = null;
 
   private LinearizabilityChecker() {}
 
-  /** Search states explored before giving up as undecided. */
-  public static final int DEFAULT_BUDGET = 5_000_000;
-
-  /** Empty when linearizable; otherwise a description of where the search got stuck. */
+  /** Empty when linearizable; otherwise a description of the first return no order explains. */
   public static Optional<String> check(List<Op> history) {
-    return check(history, DEFAULT_BUDGET);
-  }
-
-  /**
-   * As {@link #check(List)}, giving up (and saying so, as a failure) after {@code budget} explored
-   * states: the search is exponential in the worst case, which a violation can provoke.
-   */
-  public static Optional<String> check(List<Op> history, int budget) {
     int n = history.size();
-    if (n == 0) {
-      return Optional.empty();
-    }
-    // Events: each op has a call and a return; sorted by time, calls first on ties.
     List<Event> events = new ArrayList<>(2 * n);
     for (int i = 0; i < n; i++) {
       Op op = history.get(i);
@@ -59,111 +51,111 @@ public final class LinearizabilityChecker {
       events.add(new Event(i, true, op.invoke()));
       events.add(new Event(i, false, op.response()));
     }
+    // Calls before returns on ties: operations that touch overlap, which allows more orders.
     events.sort(Comparator.comparingLong(Event::time).thenComparing(e -> e.call ? 0 : 1));
-    // A doubly linked list over the events, so ops can be lifted out and put back.
-    Node head = new Node(null);
-    Node prev = head;
-    Node[] callOf = new Node[n];
-    Node[] returnOf = new Node[n];
-    for (Event e : events) {
-      Node node = new Node(e);
-      prev.next = node;
-      node.prev = prev;
-      prev = node;
-      if (e.call) {
-        callOf[e.op] = node;
-      } else {
-        returnOf[e.op] = node;
-      }
-    }
-    for (int i = 0; i < n; i++) {
-      callOf[i].match = returnOf[i];
-    }
 
-    BitSet linearized = new BitSet(n);
-    Set<Memo> seen = new HashSet<>();
-    List<Frame> stack = new ArrayList<>();
-    String state = ABSENT;
-    int deepest = 0;
-    String deepestState = ABSENT;
-    Node deepestBlock = null; // the return that stopped the search when it was deepest
-    Node entry = head.next;
-    int firstCandidate = 0;
-    while (head.next != null) {
-      if (entry == null) {
-        throw new IllegalStateException("ran off the end of the history");
+    int[] slotOf = new int[n];
+    int[] opAt = new int[Math.max(1, n)];
+    BitSet usedSlots = new BitSet();
+    Set<Config> configs = new HashSet<>();
+    configs.add(new Config(ABSENT, new BitSet()));
+    for (Event e : events) {
+      if (e.call) {
+        int slot = usedSlots.nextClearBit(0);
+        usedSlots.set(slot);
+        slotOf[e.op] = slot;
+        opAt[slot] = e.op;
+        continue;
       }
-      if (entry.event.call) {
-        Op op = history.get(entry.event.op);
-        List<String> candidates = steps(state, op);
-        boolean advanced = false;
-        for (int c = firstCandidate; c < candidates.size() && !advanced; c++) {
-          BitSet next = (BitSet) linearized.clone();
-          next.set(entry.event.op);
-          String nextState = candidates.get(c);
-          if (seen.add(new Memo(next, nextState))) {
-            if (seen.size() > budget) {
-              return Optional.of(
-                  "undecided: the search explored "
-                      + budget
-                      + " states without finding an order (a violation is likely) near "
-                      + op);
+      int slot = slotOf[e.op];
+      Set<Config> next = new HashSet<>();
+      Deque<Config> work = new ArrayDeque<>();
+      Set<Config> seen = new HashSet<>();
+      boolean unknown = history.get(e.op).outcome() == Op.Outcome.UNKNOWN;
+      for (Config c : configs) {
+        Config normal = absorb(c, history, usedSlots, opAt);
+        if (unknown) {
+          next.add(normal.without(slot)); // it never took effect
+        }
+        if (seen.add(normal)) {
+          work.add(normal);
+        }
+      }
+      while (!work.isEmpty()) {
+        Config c = work.poll();
+        if (c.linearized.get(slot)) {
+          next.add(c.without(slot));
+          continue; // later effects can still be chosen from there, at later returns
+        }
+        for (int p = usedSlots.nextSetBit(0); p >= 0; p = usedSlots.nextSetBit(p + 1)) {
+          if (c.linearized.get(p)) {
+            continue;
+          }
+          for (String state : steps(c.state, history.get(opAt[p]))) {
+            BitSet lin = (BitSet) c.linearized.clone();
+            lin.set(p);
+            Config d = absorb(new Config(state, lin), history, usedSlots, opAt);
+            if (seen.add(d)) {
+              work.add(d);
             }
-            stack.add(new Frame(entry, state, c));
-            linearized = next;
-            state = nextState;
-            lift(entry);
-            if (stack.size() > deepest) {
-              deepest = stack.size();
-              deepestState = state;
-            }
-            entry = head.next;
-            advanced = true;
           }
         }
-        firstCandidate = 0;
-        if (!advanced) {
-          entry = entry.next;
-        }
-      } else {
-        // A return reached before its call was linearized: undo the last choice, and try its
-        // next candidate (or the next operation).
-        if (stack.size() >= deepest && (deepestBlock == null || stack.size() > 0)) {
-          if (stack.size() == deepest) {
-            deepestBlock = entry;
-          }
-        }
-        if (stack.isEmpty()) {
-          return Optional.of(
-              explain(history, deepest, deepestState, deepestBlock != null ? deepestBlock : entry));
-        }
-        Frame top = stack.remove(stack.size() - 1);
-        state = top.state;
-        linearized.clear(top.call.event.op);
-        unlift(top.call);
-        entry = top.call;
-        firstCandidate = top.candidate + 1;
       }
+      usedSlots.clear(slot);
+      if (next.isEmpty()) {
+        return Optional.of(explain(history, e.op, configs));
+      }
+      configs = next;
     }
     return Optional.empty();
   }
 
-  private static String explain(List<Op> history, int deepest, String state, Node stuckAt) {
-    Op blocked = history.get(stuckAt.event.op);
-    return "not linearizable: at most "
-        + deepest
-        + " of "
-        + history.size()
-        + " operations can be ordered (state then: "
-        + (state == null ? "absent" : "present " + state)
-        + "); there, no order lets this one take effect before it returned: "
-        + blocked;
+  /** Applies every pending operation without effect that the state allows now. */
+  private static Config absorb(Config c, List<Op> history, BitSet pending, int[] opAt) {
+    BitSet lin = null;
+    for (int p = pending.nextSetBit(0); p >= 0; p = pending.nextSetBit(p + 1)) {
+      if (c.linearized.get(p)) {
+        continue;
+      }
+      Op op = history.get(opAt[p]);
+      if (withoutEffect(op) && !steps(c.state, op).isEmpty()) {
+        if (lin == null) {
+          lin = (BitSet) c.linearized.clone();
+        }
+        lin.set(p);
+      }
+    }
+    return lin == null ? c : new Config(c.state, lin);
+  }
+
+  private static boolean withoutEffect(Op op) {
+    return switch (op.kind()) {
+      case GET -> op.outcome() != Op.Outcome.UNKNOWN;
+      case PUT -> op.outcome() == Op.Outcome.EXISTS;
+      case DELETE -> op.outcome() == Op.Outcome.NOT_FOUND;
+    };
+  }
+
+  private static String explain(List<Op> history, int op, Set<Config> before) {
+    List<String> states = new ArrayList<>();
+    for (Config c : before) {
+      String s = c.state == null ? "absent" : "present " + c.state;
+      if (!states.contains(s)) {
+        states.add(s);
+      }
+    }
+    return "not linearizable: no order lets this operation take effect before it returned: "
+        + history.get(op)
+        + " (possible states just before: "
+        + String.join(", ", states)
+        + ")";
   }
 
   /** The states {@code op} may leave behind from {@code state}: none if it cannot happen there. */
   private static List<String> steps(String state, Op op) {
     boolean present = state != null;
     List<String> none = List.of();
+    List<String> absent = java.util.Collections.singletonList(ABSENT);
     return switch (op.kind()) {
       case PUT ->
           switch (op.outcome()) {
@@ -174,69 +166,39 @@ public final class LinearizabilityChecker {
           };
       case DELETE ->
           switch (op.outcome()) {
-            case OK -> present ? java.util.Collections.singletonList(ABSENT) : none;
-            case NOT_FOUND -> present ? none : java.util.Collections.singletonList(ABSENT);
-            case UNKNOWN ->
-                present
-                    ? java.util.Arrays.asList(ABSENT, state)
-                    : java.util.Collections.singletonList(ABSENT);
+            case OK -> present ? absent : none;
+            case NOT_FOUND -> present ? none : absent;
+            case UNKNOWN -> present ? java.util.Arrays.asList(ABSENT, state) : absent;
             default -> none;
           };
       case GET ->
           switch (op.outcome()) {
             case VALUE -> present && state.equals(op.value()) ? List.of(state) : none;
-            case NOT_FOUND -> present ? none : java.util.Collections.singletonList(ABSENT);
+            case NOT_FOUND -> present ? none : absent;
             case UNKNOWN -> java.util.Collections.singletonList(state);
             default -> none;
           };
     };
   }
 
-  private static void lift(Node call) {
-    call.prev.next = call.next;
-    if (call.next != null) {
-      call.next.prev = call.prev;
-    }
-    Node ret = call.match;
-    ret.prev.next = ret.next;
-    if (ret.next != null) {
-      ret.next.prev = ret.prev;
-    }
-  }
-
-  private static void unlift(Node call) {
-    Node ret = call.match;
-    ret.prev.next = ret;
-    if (ret.next != null) {
-      ret.next.prev = ret;
-    }
-    call.prev.next = call;
-    if (call.next != null) {
-      call.next.prev = call;
-    }
-  }
-
   private record Event(int op, boolean call, long time) {}
 
-  private static final class Node {
-    final Event event;
-    Node prev;
-    Node next;
-    Node match;
-
-    Node(Event event) {
-      this.event = event;
+  /** The register's state and which operations in flight (by slot) have taken effect. */
+  private record Config(String state, BitSet linearized) {
+    Config without(int slot) {
+      if (!linearized.get(slot)) {
+        return this;
+      }
+      BitSet lin = (BitSet) linearized.clone();
+      lin.clear(slot);
+      return new Config(state, lin);
     }
-  }
 
-  private record Frame(Node call, String state, int candidate) {}
-
-  private record Memo(BitSet linearized, String state) {
     @Override
     public boolean equals(Object o) {
-      return o instanceof Memo m
-          && linearized.equals(m.linearized)
-          && Objects.equals(state, m.state);
+      return o instanceof Config c
+          && Objects.equals(state, c.state)
+          && linearized.equals(c.linearized);
     }
 
     @Override

@@ -188,6 +188,43 @@ class LocalStoreTest {
   }
 
   @Test
+  void aReadArrivingAfterADeleteReturnedDoesNotShareAFetchThatSawTheDeleteUnderWay()
+      throws Exception {
+    LocalStore reader = fixture.leasedLocal();
+    LocalStore writer = fixture.leasedLocal();
+    Partition partition = new Partition();
+    LocalStore holdout = fixture.local(DstoreOptions.defaults(), Ticker.systemTicker(), partition);
+    LocalFixture.awaitLease(holdout);
+    writer.put(b("k"), b("old"));
+    // The holdout is cut off with a lease: the delete must wait for that lease to run out.
+    partition.cut();
+    fixture.server.hub().dropSubscriptions();
+    Await.until("the reader's new subscription", () -> reader.stats().connected());
+    CompletableFuture<Long> delete = writer.deleteAsync(b("k"));
+    Await.until(
+        "the reader to apply the invalidation", () -> reader.stats().invalidationsApplied() == 1);
+    // A read while the delete is under way: Global still answers the old value (flagged).
+    fixture.storage.arm();
+    ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor();
+    CompletableFuture<byte[]> first =
+        CompletableFuture.supplyAsync(() -> reader.get(b("k")), readers);
+    Await.until("the first read to be held at Global", () -> fixture.storage.held.get() == 1);
+    delete.get(20, TimeUnit.SECONDS);
+    // The delete has returned: a read that begins now must not be handed the old value.
+    CompletableFuture<byte[]> second =
+        CompletableFuture.supplyAsync(() -> reader.get(b("k")), readers);
+    Await.until("the second read to miss", () -> reader.stats().cacheMisses() == 2);
+    fixture.storage.release();
+    assertThat(first.get(20, TimeUnit.SECONDS)).isEqualTo(b("old"));
+    assertThatThrownBy(() -> second.get(20, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(DstoreException.class)
+        .cause()
+        .extracting(e -> ((DstoreException) e).code())
+        .isEqualTo(ErrorCode.NOT_FOUND);
+    readers.shutdown();
+  }
+
+  @Test
   void aLocalCutOffFromGlobalStopsServingHitsWhenItsLeaseEnds() throws Exception {
     AtomicLong nanos = new AtomicLong(System.nanoTime());
     Ticker ticker = nanos::get;
