@@ -39,6 +39,9 @@ class CoherenceCheckIT {
   private static final int LOCALS = 4;
   private static final int THREADS_PER_LOCAL = 4;
   private static final int KEYS = 8;
+  // Small enough that a Local cut off for a while finds the log moved on and must revalidate,
+  // large enough that a short cut is replayed: both recovery paths run.
+  private static final int INVALIDATION_LOG = 64;
 
   @TempDir Path dataDir;
 
@@ -135,7 +138,7 @@ class CoherenceCheckIT {
     void execute() throws Exception {
       System.out.printf("coherence check: %s, seed %d, %d operations%n", coherence, seed, totalOps);
       Random faults = new Random(seed);
-      GlobalProcess[] global = {GlobalProcess.start(0, null, coherence, LEASE)};
+      GlobalProcess[] global = {GlobalProcess.start(0, null, coherence, LEASE, INVALIDATION_LOG)};
       int port = global[0].port();
       List<TcpProxy> proxies = new ArrayList<>();
       List<Dstore> locals = new ArrayList<>();
@@ -227,7 +230,7 @@ class CoherenceCheckIT {
       if (dice < 0) {
         restarts.incrementAndGet();
         global[0].kill();
-        global[0] = GlobalProcess.start(port, dataDir, coherence, LEASE);
+        global[0] = GlobalProcess.start(port, dataDir, coherence, LEASE, INVALIDATION_LOG);
       } else if (dice < 24) {
         partitions.incrementAndGet();
         proxy.drop();

@@ -26,8 +26,12 @@ public final class GlobalProcess implements AutoCloseable {
     this.port = port;
   }
 
-  /** Starts a child Global: rocksdb (fsynced) in {@code dataDir}, or memory when it is null. */
-  public static GlobalProcess start(int port, Path dataDir, Coherence coherence, Duration lease)
+  /**
+   * Starts a child Global: rocksdb (fsynced) in {@code dataDir}, or memory when it is null, keeping
+   * the last {@code invalidationLog} invalidations for replay.
+   */
+  public static GlobalProcess start(
+      int port, Path dataDir, Coherence coherence, Duration lease, int invalidationLog)
       throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> cmd = new ArrayList<>();
@@ -41,6 +45,7 @@ public final class GlobalProcess implements AutoCloseable {
     cmd.add(dataDir == null ? "-" : dataDir.toString());
     cmd.add(coherence.name());
     cmd.add(Long.toString(lease.toMillis()));
+    cmd.add(Integer.toString(invalidationLog));
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     BufferedReader out =
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -78,6 +83,7 @@ public final class GlobalProcess implements AutoCloseable {
             .storage(storage)
             .coherence(Coherence.valueOf(args[2]))
             .lease(Duration.ofMillis(Long.parseLong(args[3])))
+            .invalidationLogSize(Integer.parseInt(args[4]))
             .build()
             .start();
     System.out.println("LISTENING " + server.port());

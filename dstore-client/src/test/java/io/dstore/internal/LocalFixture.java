@@ -21,12 +21,19 @@ final class LocalFixture implements AutoCloseable {
   final String name = "global-" + UUID.randomUUID();
   final HoldingStorage storage = new HoldingStorage(Storage.memory());
   private final Coherence coherence;
+  private final int invalidationLog;
   private final List<LocalStore> locals = new ArrayList<>();
   private final List<ManagedChannel> channels = new ArrayList<>();
   GlobalServer server;
 
   LocalFixture(Coherence coherence) throws IOException {
+    this(coherence, GlobalServer.DEFAULT_INVALIDATION_LOG);
+  }
+
+  /** With Global keeping only the last {@code invalidationLog} invalidations for replay. */
+  LocalFixture(Coherence coherence, int invalidationLog) throws IOException {
     this.coherence = coherence;
+    this.invalidationLog = invalidationLog;
     // A brand-new store: no Local can hold a lease from an earlier run, so no grace is needed.
     start(Duration.ZERO);
   }
@@ -44,6 +51,7 @@ final class LocalFixture implements AutoCloseable {
             .coherence(coherence)
             .lease(Duration.ofSeconds(2))
             .startupGrace(grace)
+            .invalidationLogSize(invalidationLog)
             .build()
             .start();
   }

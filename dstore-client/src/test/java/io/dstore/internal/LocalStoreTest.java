@@ -265,6 +265,35 @@ class LocalStoreTest {
   }
 
   @Test
+  void whenTheLogNoLongerReachesBackALocalRevalidatesInsteadOfWiping() throws Exception {
+    try (LocalFixture small = new LocalFixture(Coherence.STRICT, 1)) {
+      LocalStore a = small.leasedLocal();
+      Partition partition = new Partition();
+      LocalStore b = small.local(DstoreOptions.defaults(), Ticker.systemTicker(), partition);
+      LocalFixture.awaitLease(b);
+      for (String k : List.of("gone1", "gone2", "kept")) {
+        a.put(b(k), b(k));
+        b.get(b(k));
+      }
+      partition.cut();
+      small.server.hub().dropSubscriptions();
+      CompletableFuture<Long> first = a.deleteAsync(b("gone1"));
+      CompletableFuture<Long> second = a.deleteAsync(b("gone2"));
+      Await.until("both deletes published", () -> small.server.hub().currentSeq() == 2);
+      partition.heal(); // b missed seq 1 and 2; the log now holds only 2
+
+      first.get(20, TimeUnit.SECONDS);
+      second.get(20, TimeUnit.SECONDS);
+      Await.until("b to revalidate", () -> b.stats().revalidations() == 1);
+      Await.until("b's lease", () -> b.stats().leaseValid());
+      assertThat(b.stats().replays()).isZero();
+      assertThat(b.isCached(b("gone1"))).isFalse();
+      assertThat(b.isCached(b("gone2"))).isFalse();
+      assertThat(b.isCached(b("kept"))).as("still valid, so kept").isTrue();
+    }
+  }
+
+  @Test
   void afterAGlobalRestartALocalKeepsWhatIsStillValid() throws Exception {
     LocalStore local = fixture.leasedLocal();
     LocalStore writer = fixture.leasedLocal();

@@ -361,8 +361,15 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
           RevalidateResponse.Builder response = RevalidateResponse.newBuilder().setSeq(seq);
           for (KeyGeneration entry : request.getEntriesList()) {
             limits.checkKey(entry.getKey());
+            // A key being deleted is no longer valid: the delete may complete as soon as this
+            // Local acknowledges, so it must drop the entry first. The mark is checked before the
+            // storage, so a delete that begins and ends in between is seen as the key's absence.
+            boolean beingDeleted = deleting.containsKey(entry.getKey());
             Optional<StoredInfo> info = storage.stat(entry.getKey().toByteArray());
-            response.addValid(info.isPresent() && info.get().generation() == entry.getGeneration());
+            response.addValid(
+                !beingDeleted
+                    && info.isPresent()
+                    && info.get().generation() == entry.getGeneration());
           }
           return response.build();
         });
