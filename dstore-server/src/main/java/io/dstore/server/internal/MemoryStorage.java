@@ -218,6 +218,10 @@ public final class MemoryStorage implements Storage {
     @Override
     public StoredInfo commit(String sha256) throws KeyExistsException, IOException {
       String hex = StorageArgs.sha256Hex(sha256);
+      if (!ended && closed) {
+        abort();
+        throw new IOException(StorageArgs.closedMessage("upload commit", describe()));
+      }
       checkWritable("commit");
       ended = true;
       if (last != null) {

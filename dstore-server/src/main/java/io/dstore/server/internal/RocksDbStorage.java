@@ -30,6 +30,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.FlushOptions;
+import org.rocksdb.MutableColumnFamilyOptions;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -73,7 +74,10 @@ import org.slf4j.LoggerFactory;
  * <p><b>Space</b>. Deleted and aborted chunks leave the disk when compaction processes their
  * tombstones. For a value of {@value #RECLAIM_MIN_CHUNKS} chunks or more, a compaction of just its
  * key range is scheduled on a background thread, so its space comes back soon after the delete
- * rather than whenever later writes trigger compactions.
+ * rather than whenever later writes trigger compactions: blob files that held only its chunks are
+ * deleted then; a blob file it shared with live values (the last memtable of an upload is flushed
+ * with whatever else was written meanwhile) is emptied later by blob garbage collection (see {@link
+ * RocksTuning}).
  *
  * <p><b>Durability</b>. Chunk writes are never synced. Commits, deletes and counter reservations
  * are synced when {@code sync} is set ({@link WriteOptions#setSync}): a synced write fsyncs the WAL
@@ -123,6 +127,7 @@ public final class RocksDbStorage implements Storage {
   private final AtomicBoolean closing = new AtomicBoolean();
   private volatile boolean closed;
   private final Set<RocksReader> readers = ConcurrentHashMap.newKeySet();
+  private int unfinishedUploadsRemoved; // set once by open
 
   private final CompactRangeOptions reclaimOptions;
   private final Object reclaimLock = new Object();
@@ -247,6 +252,7 @@ public final class RocksDbStorage implements Storage {
         }
       }
     }
+    unfinishedUploadsRemoved = ids.size();
     if (ids.isEmpty()) {
       return;
     }
@@ -622,6 +628,11 @@ public final class RocksDbStorage implements Storage {
 
   // ---- diagnostics for tests ----
 
+  /** How many unfinished uploads of an earlier run {@link #open} removed. */
+  int unfinishedUploadsRemoved() {
+    return unfinishedUploadsRemoved;
+  }
+
   /** Whether commits and deletes are fsynced before they return. */
   boolean syncs() {
     return durableWrites.sync();
@@ -656,8 +667,10 @@ public final class RocksDbStorage implements Storage {
   }
 
   /**
-   * Flushes and fully compacts the chunks family, then returns the bytes of its live files (SSTs
-   * and blob files): the disk the chunks take once everything reclaimable is reclaimed.
+   * Flushes and fully compacts the chunks family, with blob garbage collection over every blob file
+   * (normally only the oldest quarter), then returns the bytes of its live files (SSTs and blob
+   * files): the disk the chunks take once everything reclaimable is reclaimed. Rewrites all live
+   * data: for tests.
    */
   long chunkBytesOnDiskAfterCompaction() throws IOException {
     enter("compact");
@@ -667,7 +680,12 @@ public final class RocksDbStorage implements Storage {
                 .setBottommostLevelCompaction(
                     CompactRangeOptions.BottommostLevelCompaction.kForce)) {
       db.flush(flush, chunks);
-      db.compactRange(chunks, null, null, full);
+      db.setOptions(chunks, blobGarbageCutoff(1.0));
+      try {
+        db.compactRange(chunks, null, null, full);
+      } finally {
+        db.setOptions(chunks, blobGarbageCutoff(RocksTuning.BLOB_GARBAGE_AGE_CUTOFF));
+      }
       return db.getLongProperty(chunks, "rocksdb.live-sst-files-size")
           + db.getLongProperty(chunks, "rocksdb.live-blob-file-size");
     } catch (RocksDBException e) {
@@ -675,5 +693,9 @@ public final class RocksDbStorage implements Storage {
     } finally {
       exit();
     }
+  }
+
+  private static MutableColumnFamilyOptions blobGarbageCutoff(double cutoff) {
+    return MutableColumnFamilyOptions.builder().setBlobGarbageCollectionAgeCutoff(cutoff).build();
   }
 }

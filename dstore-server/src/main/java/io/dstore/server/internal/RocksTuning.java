@@ -29,10 +29,11 @@ import org.rocksdb.WriteOptions;
  *       every compaction, so big values cost about two writes to disk (WAL, then blob file) rather
  *       than one per LSM level. Blob files are not compressed (it would burn CPU for nothing on
  *       incompressible data); the small SSTs (blob references and small chunks) use LZ4, which is
- *       cheap and gives up by itself on data that does not compress. Blob garbage collection moves
- *       live blobs out of the oldest files during compaction so the space of deleted values comes
- *       back. Memtables of 64 MiB, up to 3: enough to absorb a burst of 1 MiB chunks while one
- *       flushes, bounded in native memory.
+ *       cheap and gives up by itself on data that does not compress. Blob garbage collection
+ *       relocates the live blobs of the oldest quarter of blob files when compaction meets them,
+ *       and forces a compaction when half of those bytes are garbage, so the space of deleted
+ *       values comes back even when they shared a blob file with live ones. Memtables of 64 MiB, up
+ *       to 3: enough to absorb a burst of 1 MiB chunks while one flushes, bounded in native memory.
  *   <li><b>meta</b> holds one small record per key and is read on every stat, open and commit: a
  *       Bloom filter (10 bits per key) spares a disk read for absent keys, LZ4.
  *   <li><b>default</b> holds counters and in-progress upload markers; the key and byte counts use
@@ -42,16 +43,19 @@ import org.rocksdb.WriteOptions;
  *       index and filter blocks too, so memory stays bounded however many files there are. Blob
  *       reads bypass it (the OS page cache serves them).
  *   <li>WAL: at most {@value #MAX_TOTAL_WAL_BYTES} bytes in total; past that, RocksDB flushes the
- *       quiet families that pin old log files. Incremental syncing of data files and the WAL
- *       ({@value #BYTES_PER_SYNC} bytes) avoids long stalls when a large flush reaches the disk.
+ *       quiet families (default, meta) that pin old log files, so the log of a large upload does
+ *       not stay on disk after its chunks reached blob files. Incremental syncing of data files and
+ *       the WAL ({@value #BYTES_PER_SYNC} bytes) avoids long stalls when a large flush reaches the
+ *       disk.
  *   <li>Two background jobs: the machines this runs on are small; RocksDB's own LOG is kept short.
  * </ul>
  */
 final class RocksTuning implements AutoCloseable {
   static final long BLOCK_CACHE_BYTES = 32L << 20;
   static final long MIN_BLOB_SIZE = 16L << 10;
-  static final long MAX_TOTAL_WAL_BYTES = 256L << 20;
+  static final long MAX_TOTAL_WAL_BYTES = 128L << 20;
   static final long BYTES_PER_SYNC = 1L << 20;
+  static final double BLOB_GARBAGE_AGE_CUTOFF = 0.25;
 
   private final Deque<RocksObject> natives = new ArrayDeque<>();
   private final DBOptions dbOptions;
@@ -109,7 +113,7 @@ final class RocksTuning implements AutoCloseable {
             .setBlobFileSize(256L << 20)
             .setBlobCompressionType(CompressionType.NO_COMPRESSION)
             .setEnableBlobGarbageCollection(true)
-            .setBlobGarbageCollectionAgeCutoff(0.25)
+            .setBlobGarbageCollectionAgeCutoff(BLOB_GARBAGE_AGE_CUTOFF)
             .setBlobGarbageCollectionForceThreshold(0.5);
 
     families =

@@ -136,6 +136,7 @@ class RocksDbStorageTest extends StorageConformanceTest {
 
     reopen(false); // neither committed nor aborted: as after a crash
 
+    assertThat(rocks(storage).unfinishedUploadsRemoved()).isEqualTo(2);
     assertThat(rocks(storage).uploadMarkers()).isZero();
     assertThat(rocks(storage).chunkRecords()).isEqualTo(keptChunks);
     assertThat(spaceInUse(storage)).isLessThanOrEqualTo(before + MIB);
