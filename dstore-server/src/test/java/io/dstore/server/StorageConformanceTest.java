@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -626,6 +627,50 @@ public abstract class StorageConformanceTest {
   }
 
   // ---- lifecycle ----
+
+  @Test
+  void closeWhileBusyFailsTheOperationsCleanly() throws Exception {
+    int threads = 4;
+    CountDownLatch busy = new CountDownLatch(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<Future<Throwable>> ends = new ArrayList<>();
+    try {
+      for (int t = 0; t < threads; t++) {
+        byte[] k = key("busy-" + t);
+        byte[] value = new ValuePattern(t).bytes(0, 2 * MIB + t);
+        ends.add(
+            pool.submit(
+                () -> {
+                  try {
+                    for (int round = 1; ; round++) {
+                      put(k, value);
+                      try (Storage.Reader reader = storage.open(k).orElseThrow()) {
+                        assertThat(readAll(reader)).hasSize(value.length);
+                      }
+                      storage.delete(k);
+                      if (round == 3) {
+                        busy.countDown();
+                      }
+                    }
+                  } catch (Throwable e) {
+                    busy.countDown();
+                    return e;
+                  }
+                }));
+      }
+      assertThat(busy.await(60, TimeUnit.SECONDS)).as("all threads busy").isTrue();
+
+      storage.close();
+
+      for (Future<Throwable> end : ends) {
+        assertThat(end.get(60, TimeUnit.SECONDS))
+            .isInstanceOf(IOException.class)
+            .hasMessageContaining("closed");
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 
   @Test
   void closeIsIdempotentAndLaterUseFails() throws Exception {

@@ -24,8 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * once the last reader lets go. An upload grows its last chunk as bytes arrive and trims it on
  * commit, so a small value costs its size, not a whole chunk; an aborted upload drops its chunks.
  *
- * <p>Thread-safe. After {@link #close} every operation fails with an {@link IOException}; one that
- * raced with the close may still complete, on a store nobody can reach any more.
+ * <p>Thread-safe. After {@link #close} every operation fails with an {@link IOException}; a commit
+ * that raced with the close may still succeed, into a store that is then unreachable.
  */
 public final class MemoryStorage implements Storage {
   /** The most bytes in one chunk. */
@@ -50,6 +50,7 @@ public final class MemoryStorage implements Storage {
   public Optional<StoredInfo> stat(byte[] key) throws IOException {
     checkOpen("stat");
     Value v = values.get(Key.copyOf(key));
+    checkOpen("stat"); // absent because a close cleared the map?
     return v == null ? Optional.empty() : Optional.of(v.info);
   }
 
@@ -63,6 +64,7 @@ public final class MemoryStorage implements Storage {
   public Optional<Reader> open(byte[] key) throws IOException {
     checkOpen("open");
     Value v = values.get(Key.copyOf(key));
+    checkOpen("open");
     return v == null ? Optional.empty() : Optional.of(new MemoryReader(v));
   }
 
@@ -78,6 +80,7 @@ public final class MemoryStorage implements Storage {
           heldBytes.addAndGet(-v.info.size());
           return null;
         });
+    checkOpen("delete");
     return removed[0] == null ? Optional.empty() : Optional.of(removed[0].info);
   }
 

@@ -21,13 +21,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The RocksDB backend across processes ({@link StorageChild} runs in a child JVM): a 2 GiB value
- * written and read back by a JVM with a 256 MiB heap, a process killed with SIGKILL mid-upload, and
- * a second process opening a directory in use.
+ * (by default) written and read back by a JVM with a 256 MiB heap, a process killed with SIGKILL
+ * mid-upload, and a second process opening a directory in use.
  */
 @Timeout(value = 20, unit = TimeUnit.MINUTES)
 class RocksDbProcessIT {
   private static final long MIB = 1 << 20;
-  private static final long LARGE_MIB = 2048;
+
+  /** Size of the large value; {@code -Ddstore.it.largeValueMiB=8192} checks 8 GiB. */
+  private static final long LARGE_MIB = Long.getLong("dstore.it.largeValueMiB", 2048);
 
   @TempDir Path temp;
 
@@ -66,7 +68,7 @@ class RocksDbProcessIT {
   }
 
   @Test
-  void twoGibValueThroughA256MibHeap() throws Exception {
+  void largeValueThroughA256MibHeap() throws Exception {
     long free = Files.getFileStore(temp).getUsableSpace();
     assumeTrue(
         free > 3 * LARGE_MIB * MIB,
