@@ -16,21 +16,30 @@ import java.util.Optional;
  *   <li>A value is written through an {@link Upload}: bytes in order, then {@link Upload#commit}.
  *       Before the commit nothing of it is visible, and no key is reserved: concurrent uploads of
  *       one key all proceed, the first commit wins and the others fail with {@link
- *       KeyExistsException}. An aborted upload leaves nothing behind, including disk space.
+ *       KeyExistsException}. An aborted upload leaves nothing behind: no key, no change to {@link
+ *       #keyCount} or {@link #valueBytes}, and its memory or disk space is given back (a disk
+ *       backend may give disk space back when it next compacts, but never leaks it).
  *   <li>Each commit assigns a generation greater than every generation assigned before by this
- *       store (for a durable store, across restarts too).
+ *       store, to any key (for a durable store, across restarts too; generations may skip numbers).
  *   <li>A {@link Reader} reads the value as it was when opened, even if the key is deleted (or
  *       deleted and created again) while it reads.
- *   <li>Keys are compared as byte arrays; key and value arrays passed in are not retained.
+ *   <li>Keys are compared as byte arrays (any bytes, including NUL; Global limits their length);
+ *       key and value arrays and buffers passed in are not retained.
+ *   <li>A value is never held whole in memory by a disk backend: uploads and readers move it in
+ *       pieces, so values far larger than the heap can be stored and read.
  * </ul>
  *
  * <p>Implementations are thread-safe. {@link IOException} means the backend itself failed (disk
- * full, corruption); callers report it as an internal error and the store stays usable where the
- * backend allows.
+ * full, corruption) or the store is closed; callers report it as an internal error and the store
+ * stays usable where the backend allows. Arguments that break the contract (a malformed digest, a
+ * negative position, using an upload after it ended) throw unchecked exceptions.
  */
 public interface Storage extends AutoCloseable {
 
-  /** A store in the heap of this process; for tests and demos. Holds values of any size. */
+  /**
+   * A store in the heap of this process; for tests and demos. Holds values of any size, in chunks
+   * of at most 1 MiB; its data is lost when it is closed or the process ends.
+   */
   static Storage memory() {
     return io.dstore.server.internal.MemoryStorage.create();
   }
@@ -38,7 +47,11 @@ public interface Storage extends AutoCloseable {
   /**
    * A durable store in {@code dir} (created if missing), on RocksDB. With {@code sync}, every
    * commit and delete is fsynced before it returns, so it survives {@code kill -9} and power loss;
-   * without, it survives a crash of the process but not of the machine.
+   * without, it survives a crash of the process but not of the machine. Uploads that a crash cut
+   * off are removed when the store is next opened.
+   *
+   * @throws IOException if the directory cannot be created or opened, for instance because another
+   *     process (or another store in this one) has it open
    */
   static Storage rocksdb(Path dir, boolean sync) throws IOException {
     return io.dstore.server.internal.RocksDbStorage.open(dir, sync);
@@ -49,47 +62,74 @@ public interface Storage extends AutoCloseable {
 
   /**
    * Starts writing a new value for {@code key}. Does not check whether the key exists (the commit
-   * does); callers check with {@link #stat} first to fail fast.
+   * does); callers check with {@link #stat} first to fail fast. The upload must be ended ({@link
+   * Upload#commit}, {@link Upload#abort} or {@link Upload#close}); until then it holds memory (at
+   * most about one chunk) and, in a disk backend, the chunks written so far.
    *
-   * @param declaredSize the size the value will have, or -1 if unknown; a hint for allocation
+   * @param declaredSize the size the value will have, or -1 if unknown; a hint for allocation, not
+   *     checked
    */
   Upload create(byte[] key, long declaredSize) throws IOException;
 
-  /** Opens the value of {@code key} for reading, or empty if absent. */
+  /**
+   * Opens the value of {@code key} for reading, or empty if absent. Close the reader promptly: an
+   * open reader may keep the bytes of a value deleted meanwhile (and, in RocksDB, of everything
+   * deleted since it was opened) from being reclaimed.
+   */
   Optional<Reader> open(byte[] key) throws IOException;
 
-  /** Removes {@code key}; returns what it held, or empty if it was absent. */
+  /**
+   * Removes {@code key}; returns what it held, or empty if it was absent. Readers already open
+   * still read the old value; the key can be created again at once, with a new generation.
+   */
   Optional<StoredInfo> delete(byte[] key) throws IOException;
 
-  /** Number of keys stored now. */
+  /** Number of keys stored now; correct after a restart of a durable store too. */
   long keyCount();
 
-  /** Bytes of values stored now (the sum of their sizes). */
+  /**
+   * Bytes of values stored now (the sum of their sizes, not counting uploads in progress or
+   * overheads).
+   */
   long valueBytes();
 
   /** Short name for logs: {@code memory}, {@code rocksdb:/path}. */
   String describe();
 
-  /** Closes the store; idempotent. Uploads and readers still open fail afterwards. */
+  /**
+   * Closes the store; idempotent. Afterwards every operation, and every upload and reader still
+   * open, fails with an {@link IOException} (ending them, with {@code abort} or {@code close},
+   * still works and does nothing). A durable store removes uploads left open at the next open.
+   */
   @Override
   void close();
 
   /**
    * A value being written. Not thread-safe: one writer, bytes in order. Either {@link #commit} or
-   * {@link #abort} ends it; {@link #close} aborts unless committed. Both ends are idempotent.
+   * {@link #abort} ends it; {@link #close} aborts unless committed. {@code abort} and {@code close}
+   * are idempotent; {@code write} or {@code commit} after the end throw {@link
+   * IllegalStateException}.
    */
   interface Upload extends AutoCloseable {
-    /** Appends the remaining bytes of {@code bytes} (consuming them). */
+    /**
+     * Appends the remaining bytes of {@code bytes} (consuming them: its position moves to its
+     * limit). Any sizes, in any number of calls; heap or direct buffers.
+     */
     void write(ByteBuffer bytes) throws IOException;
 
     /** Bytes written so far. */
     long written();
 
     /**
-     * Makes the value visible under its key, atomically, with {@code sha256} (64 hex digits) as its
-     * digest, as computed and verified by the caller.
+     * Makes the value visible under its key, atomically, with {@code sha256} (64 hex digits, either
+     * case; stored in lower case) as its digest, as computed and verified by the caller. Ends the
+     * upload whatever the outcome, except for a malformed digest.
      *
-     * @throws KeyExistsException if the key exists now; the upload is then aborted
+     * @throws KeyExistsException if the key exists now; the upload is then aborted, and the
+     *     exception carries the value that holds the key
+     * @throws IOException if the backend failed or is closed; the upload is then aborted
+     * @throws IllegalArgumentException if {@code sha256} is not 64 hex digits; the upload stays
+     *     open
      */
     StoredInfo commit(String sha256) throws KeyExistsException, IOException;
 
@@ -102,13 +142,19 @@ public interface Storage extends AutoCloseable {
     }
   }
 
-  /** Random access to one value as it was when opened. Thread-safe. Close it when done. */
+  /**
+   * Random access to one value as it was when opened. Thread-safe. Close it when done; reads after
+   * it or its store is closed fail with an {@link IOException}.
+   */
   interface Reader extends AutoCloseable {
     StoredInfo info();
 
     /**
-     * Copies bytes from {@code position} into {@code dst}, up to {@code dst.remaining()} or the end
-     * of the value, and returns how many it copied (0 at the end).
+     * Copies bytes from {@code position} into {@code dst} (advancing its position) until {@code
+     * dst} is full or the value ends, and returns how many it copied: {@code min(dst.remaining(),
+     * size - position)}, so 0 at or past the end of the value.
+     *
+     * @throws IllegalArgumentException if {@code position} is negative
      */
     int read(long position, ByteBuffer dst) throws IOException;
 

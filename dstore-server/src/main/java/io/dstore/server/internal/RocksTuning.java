@@ -1,0 +1,174 @@
+package io.dstore.server.internal;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.Cache;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompactRangeOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.InfoLogLevel;
+import org.rocksdb.LRUCache;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksObject;
+import org.rocksdb.UInt64AddOperator;
+import org.rocksdb.WriteOptions;
+
+/**
+ * The RocksDB options of {@link RocksDbStorage}, and the native objects behind them, which live as
+ * long as the database and are closed after it. The choices:
+ *
+ * <ul>
+ *   <li><b>chunks</b> holds the bytes, mostly 1 MiB chunks that are incompressible in the common
+ *       case (media, archives, encrypted data). It uses <i>BlobDB</i>: chunks of {@value
+ *       #MIN_BLOB_SIZE} bytes or more go to blob files, written once at flush and not rewritten by
+ *       every compaction, so big values cost about two writes to disk (WAL, then blob file) rather
+ *       than one per LSM level. Blob files are not compressed (it would burn CPU for nothing on
+ *       incompressible data); the small SSTs (blob references and small chunks) use LZ4, which is
+ *       cheap and gives up by itself on data that does not compress. Blob garbage collection
+ *       relocates the live blobs of the oldest quarter of blob files when compaction meets them,
+ *       and forces a compaction when half of those bytes are garbage, so the space of deleted
+ *       values comes back even when they shared a blob file with live ones. Memtables of 64 MiB, up
+ *       to 3: enough to absorb a burst of 1 MiB chunks while one flushes, bounded in native memory.
+ *   <li><b>meta</b> holds one small record per key and is read on every stat, open and commit: a
+ *       Bloom filter (10 bits per key) spares a disk read for absent keys, LZ4.
+ *   <li><b>default</b> holds counters and in-progress upload markers; the key and byte counts use
+ *       the built-in uint64add merge operator so they change atomically with the records they
+ *       count.
+ *   <li>One modest block cache ({@value #BLOCK_CACHE_BYTES} bytes) shared by all families, holding
+ *       index and filter blocks too, so memory stays bounded however many files there are. Blob
+ *       reads bypass it (the OS page cache serves them).
+ *   <li>WAL: at most {@value #MAX_TOTAL_WAL_BYTES} bytes in total; past that, RocksDB flushes the
+ *       quiet families (default, meta) that pin old log files, so the log of a large upload does
+ *       not stay on disk after its chunks reached blob files. Incremental syncing of data files and
+ *       the WAL ({@value #BYTES_PER_SYNC} bytes) avoids long stalls when a large flush reaches the
+ *       disk.
+ *   <li>Two background jobs: the machines this runs on are small; RocksDB's own LOG is kept short.
+ * </ul>
+ */
+final class RocksTuning implements AutoCloseable {
+  static final long BLOCK_CACHE_BYTES = 32L << 20;
+  static final long MIN_BLOB_SIZE = 16L << 10;
+  static final long MAX_TOTAL_WAL_BYTES = 128L << 20;
+  static final long BYTES_PER_SYNC = 1L << 20;
+  static final double BLOB_GARBAGE_AGE_CUTOFF = 0.25;
+
+  private final Deque<RocksObject> natives = new ArrayDeque<>();
+  private final DBOptions dbOptions;
+  private final List<ColumnFamilyDescriptor> families;
+  private final WriteOptions durableWrites;
+  private final WriteOptions chunkWrites;
+  private final CompactRangeOptions reclaimCompactions;
+
+  /**
+   * @param sync whether commits and deletes are fsynced; chunk writes never are (the fsync of the
+   *     commit that follows them covers them)
+   */
+  RocksTuning(boolean sync) {
+    durableWrites = own(new WriteOptions()).setSync(sync);
+    chunkWrites = own(new WriteOptions());
+    reclaimCompactions = own(new CompactRangeOptions()).setExclusiveManualCompaction(false);
+
+    Cache cache = own(new LRUCache(BLOCK_CACHE_BYTES));
+    BloomFilter bloom = own(new BloomFilter(10));
+
+    dbOptions =
+        own(new DBOptions())
+            .setCreateIfMissing(true)
+            .setCreateMissingColumnFamilies(true)
+            .setMaxBackgroundJobs(2)
+            .setMaxTotalWalSize(MAX_TOTAL_WAL_BYTES)
+            .setBytesPerSync(BYTES_PER_SYNC)
+            .setWalBytesPerSync(BYTES_PER_SYNC)
+            .setInfoLogLevel(InfoLogLevel.INFO_LEVEL)
+            .setKeepLogFileNum(3)
+            .setMaxLogFileSize(8L << 20);
+
+    ColumnFamilyOptions system =
+        own(new ColumnFamilyOptions())
+            .setWriteBufferSize(4L << 20)
+            .setMergeOperator(own(new UInt64AddOperator()))
+            .setCompressionType(CompressionType.LZ4_COMPRESSION)
+            .setTableFormatConfig(table(cache, null));
+
+    ColumnFamilyOptions meta =
+        own(new ColumnFamilyOptions())
+            .setWriteBufferSize(16L << 20)
+            .setMaxWriteBufferNumber(2)
+            .setCompressionType(CompressionType.LZ4_COMPRESSION)
+            .setTableFormatConfig(table(cache, bloom));
+
+    ColumnFamilyOptions chunks =
+        own(new ColumnFamilyOptions())
+            .setWriteBufferSize(64L << 20)
+            .setMaxWriteBufferNumber(3)
+            .setCompressionType(CompressionType.LZ4_COMPRESSION)
+            .setTableFormatConfig(table(cache, null))
+            .setEnableBlobFiles(true)
+            .setMinBlobSize(MIN_BLOB_SIZE)
+            .setBlobFileSize(256L << 20)
+            .setBlobCompressionType(CompressionType.NO_COMPRESSION)
+            .setEnableBlobGarbageCollection(true)
+            .setBlobGarbageCollectionAgeCutoff(BLOB_GARBAGE_AGE_CUTOFF)
+            .setBlobGarbageCollectionForceThreshold(0.5);
+
+    families =
+        List.of(
+            new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, system),
+            new ColumnFamilyDescriptor(RocksLayout.ascii(RocksLayout.META), meta),
+            new ColumnFamilyDescriptor(RocksLayout.ascii(RocksLayout.CHUNKS), chunks));
+  }
+
+  private static BlockBasedTableConfig table(Cache cache, BloomFilter bloom) {
+    BlockBasedTableConfig table =
+        new BlockBasedTableConfig()
+            .setBlockCache(cache)
+            .setCacheIndexAndFilterBlocks(true)
+            .setPinL0FilterAndIndexBlocksInCache(true);
+    if (bloom != null) {
+      table.setFilterPolicy(bloom);
+    }
+    return table;
+  }
+
+  private <T extends RocksObject> T own(T object) {
+    natives.push(object);
+    return object;
+  }
+
+  /** For commits, deletes and counter reservations. */
+  WriteOptions durableWrites() {
+    return durableWrites;
+  }
+
+  /** For the chunks of uploads not yet committed, and their abort. */
+  WriteOptions chunkWrites() {
+    return chunkWrites;
+  }
+
+  /** For the background compactions that reclaim deleted values; does not block others. */
+  CompactRangeOptions reclaimCompactions() {
+    return reclaimCompactions;
+  }
+
+  DBOptions dbOptions() {
+    return dbOptions;
+  }
+
+  /** The default, meta and chunks families, in this order. */
+  List<ColumnFamilyDescriptor> families() {
+    return families;
+  }
+
+  /** Frees the native objects, newest first; call after the database is closed. */
+  @Override
+  public void close() {
+    while (!natives.isEmpty()) {
+      natives.pop().close();
+    }
+  }
+}
