@@ -17,7 +17,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Writes a file all at once or not at all: the bytes go to a temporary file in the same directory,
  * which is synced and renamed over the target only when the writer succeeded. On any failure the
- * temporary file is removed and the target is left as it was.
+ * temporary file is removed and the target is left as it was; a shutdown hook removes it too if the
+ * process is stopped meanwhile (Ctrl-C).
  */
 final class AtomicOutput {
   private AtomicOutput() {}
@@ -53,6 +54,18 @@ final class AtomicOutput {
         }
       }
     }
+    Path part = tmp;
+    Thread cleanup =
+        new Thread(
+            () -> {
+              try {
+                Files.deleteIfExists(part);
+              } catch (IOException e) {
+                // the process is ending: nothing more to do
+              }
+            },
+            "dstore-output-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
     boolean moved = false;
     try {
       try (FileChannel ch = channel;
@@ -69,6 +82,11 @@ final class AtomicOutput {
       }
       moved = true;
     } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException e) {
+        // already shutting down: the hook removes the temporary file
+      }
       if (!moved) {
         try {
           Files.deleteIfExists(tmp);

@@ -145,7 +145,7 @@ final class GlobalCommand implements Callable<Integer> {
               .maxValueBytes(maxValueSize)
               .maxMessageBytes(maxMessageSize);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage(), e, null, null);
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }
     GlobalServer server = builder.storage(openStorage()).build();
     try {

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class LocalRepl {
   /** How long to wait for Global at start before going on (the Local keeps retrying anyway). */
-  static final long CONNECT_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+  static final long CONNECT_WAIT_NANOS = TimeUnit.SECONDS.toNanos(3);
 
   private LocalRepl() {}
 

@@ -66,6 +66,11 @@ class Progress {
     }
   }
 
+  /** Bytes counted so far. */
+  long done() {
+    return done;
+  }
+
   /** Draws the last frame and ends the line, if a bar was shown at all. */
   void finish() {
     if (!drawn) {
