@@ -73,22 +73,29 @@ final class GetCommand implements Callable<Integer> {
     long off = offset == null ? 0 : offset;
     long len = length == null ? -1 : length;
     try (Dstore dstore = global.connectThin()) {
-      long total = -1;
-      if (env.stderrIsTerminal().getAsBoolean()) {
-        // Only to size the progress bar: a pipe or a file as stderr costs no extra call.
+      // No bar over a value being written to the terminal itself.
+      boolean barWanted =
+          env.stderrIsTerminal().getAsBoolean()
+              && (output != null || !env.interactive().getAsBoolean());
+      Progress progress = Progress.NONE;
+      if (barWanted) {
+        // Only to size the bar: a pipe or a file as stderr costs no extra call.
         ValueInfo info = dstore.stat(k);
-        total = len >= 0 ? len : Math.max(0, info.size() - off);
+        progress = Progress.start(env, len >= 0 ? len : Math.max(0, info.size() - off));
       }
-      Progress progress = Progress.start(env, total);
-      if (output != null) {
-        AtomicOutput.write(
-            output, out -> dstore.get(k, off, len, ProgressStreams.counting(out, progress)));
-      } else {
-        OutputStream out = new BufferedOutputStream(env.out(), 1 << 16);
-        dstore.get(k, off, len, ProgressStreams.counting(out, progress));
-        out.flush();
+      try {
+        if (output != null) {
+          Progress bar = progress;
+          AtomicOutput.write(
+              output, out -> dstore.get(k, off, len, ProgressStreams.counting(out, bar)));
+        } else {
+          OutputStream out = new BufferedOutputStream(env.out(), 1 << 16);
+          dstore.get(k, off, len, ProgressStreams.counting(out, progress));
+          out.flush();
+        }
+      } finally {
+        progress.finish(); // ends the bar's line, so that an error gets a line of its own
       }
-      progress.finish();
     } catch (DstoreException e) {
       throw Failure.of(e, key);
     } catch (IOException e) {

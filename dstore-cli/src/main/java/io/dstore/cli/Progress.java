@@ -17,7 +17,8 @@ class Progress {
   static final long REDRAW_NANOS = 100_000_000L;
   private static final int BAR = 24;
 
-  private static final Progress NONE =
+  /** Draws nothing. */
+  static final Progress NONE =
       new Progress(null, 0, () -> 0) {
         @Override
         void advance(long bytes) {}

@@ -126,46 +126,57 @@ final class PutCommand implements Callable<Integer> {
   }
 
   private void storeFile(Dstore dstore, String key) {
-    long size;
-    String target = key;
     try {
-      size = Files.isRegularFile(file) ? Files.size(file) : -1;
+      boolean regular = Files.isRegularFile(file);
+      if (key == null && !regular) {
+        try (InputStream in = Files.newInputStream(file)) {
+          storeContentOnce(dstore, in); // a pipe or device: it can be read only once
+        }
+        return;
+      }
+      long size = regular ? Files.size(file) : -1;
+      String target = key;
       if (target == null) {
         try (InputStream in = Files.newInputStream(file)) {
-          target = ContentKeys.of(in, null); // a first pass, to name it
+          target = ContentKeys.of(in, null); // a first pass, to name the value
         }
       }
-    } catch (IOException e) {
-      throw Failure.file("read", file, e);
-    }
-    try (InputStream in = Files.newInputStream(file)) {
-      storeStream(dstore, target, key == null, in, size);
+      try (InputStream in = Files.newInputStream(file)) {
+        storeStream(dstore, target, key == null, in, size);
+      }
     } catch (IOException e) {
       throw Failure.file("read", file, e);
     }
   }
 
-  /** A value from stdin: with --cas it is spooled to a temporary file to learn its key first. */
   private void storeStdin(Dstore dstore, String key) {
     if (env.interactive().getAsBoolean()) {
       env.err().println("Reading the value from stdin; end it with Ctrl-D");
     }
     if (key != null) {
       storeStream(dstore, key, false, env.in(), -1);
-      return;
+    } else {
+      storeContentOnce(dstore, env.in());
     }
+  }
+
+  /**
+   * Stores content that can be read only once under its content key: it is spooled to a temporary
+   * file while its SHA-256 is computed, then uploaded from there.
+   */
+  private void storeContentOnce(Dstore dstore, InputStream source) {
     Path spool = null;
     try {
       spool = Files.createTempFile("dstore-put-", ".spool");
       String contentKey;
       try (OutputStream copy = Files.newOutputStream(spool)) {
-        contentKey = ContentKeys.of(env.in(), copy);
+        contentKey = ContentKeys.of(source, copy);
       }
       try (InputStream in = Files.newInputStream(spool)) {
         storeStream(dstore, contentKey, true, in, Files.size(spool));
       }
     } catch (IOException e) {
-      throw Failure.usage("Cannot spool stdin to a temporary file: " + e.getMessage(), e);
+      throw Failure.usage("Cannot spool the value to a temporary file: " + e.getMessage(), e);
     } finally {
       if (spool != null) {
         try {
@@ -188,8 +199,9 @@ final class PutCommand implements Callable<Integer> {
         throw e;
       }
       generation = -1; // the same content is stored already: nothing to do
+    } finally {
+      progress.finish(); // ends the bar's line, so that an error gets a line of its own
     }
-    progress.finish();
     if (cas) {
       env.out().println(key);
       env.out().flush();

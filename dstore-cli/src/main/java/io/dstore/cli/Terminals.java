@@ -43,7 +43,9 @@ final class Terminals {
       Path fd = Path.of("/proc/self/fd/2");
       if (Files.isSymbolicLink(fd)) {
         String target = Files.readSymbolicLink(fd).toString();
-        return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+        return target.startsWith("/dev/pts/")
+            || target.startsWith("/dev/tty")
+            || target.equals("/dev/console");
       }
     } catch (IOException | InvalidPathException | UnsupportedOperationException e) {
       // not Linux, or no procfs: fall back below
