@@ -41,7 +41,7 @@ class CoherenceCheckIT {
   private static final int KEYS = 8;
   // Small enough that a Local cut off for a while finds the log moved on and must revalidate,
   // large enough that a short cut is replayed: both recovery paths run.
-  private static final int INVALIDATION_LOG = 64;
+  private static final int INVALIDATION_LOG = 32;
 
   @TempDir Path dataDir;
 

@@ -82,8 +82,12 @@ final class HistoryRecorder {
       local.delete(bytes(key));
       outcome = Op.Outcome.OK;
     } catch (DstoreException e) {
-      outcome =
-          e.code() == io.dstore.ErrorCode.NOT_FOUND ? Op.Outcome.NOT_FOUND : Op.Outcome.UNKNOWN;
+      if (e.code() == io.dstore.ErrorCode.NOT_FOUND) {
+        outcome = Op.Outcome.NOT_FOUND;
+      } else {
+        fail(e);
+        outcome = Op.Outcome.UNKNOWN;
+      }
     }
     record(key, client, Op.Kind.DELETE, null, outcome, invoke);
   }

@@ -19,9 +19,9 @@ import java.util.Set;
  *   <li>PUT v: absent → present v (OK); present → unchanged (EXISTS)
  *   <li>DELETE: present → absent (OK); absent → absent (NOT_FOUND)
  *   <li>GET: present v → v (VALUE); absent → NOT_FOUND
- *   <li>an UNKNOWN outcome (the call failed, its effect is unknown) may be linearized either with
- *       its effect or as a no-op, anywhere in its window; record its response as the latest time
- *       its effect could still happen (or {@link Long#MAX_VALUE})
+ *   <li>an UNKNOWN outcome (a PUT or DELETE failed, its effect is unknown) may take effect anywhere
+ *       in its window or not at all; record its response as the latest time its effect could still
+ *       happen (or {@link Long#MAX_VALUE})
  * </ul>
  *
  * <p><b>Algorithm.</b> Lowe's just-in-time linearization: walk the calls and returns in time order
@@ -38,6 +38,9 @@ public final class LinearizabilityChecker {
   private static final String ABSENT = null;
 
   private LinearizabilityChecker() {}
+
+  /** Configurations kept at once before the search gives up as undecided. */
+  static final int MAX_CONFIGURATIONS = 1_000_000;
 
   /** Empty when linearizable; otherwise a description of the first return no order explains. */
   public static Optional<String> check(List<Op> history) {
@@ -96,6 +99,15 @@ public final class LinearizabilityChecker {
             lin.set(p);
             Config d = absorb(new Config(state, lin), history, usedSlots, opAt);
             if (seen.add(d)) {
+              if (seen.size() > MAX_CONFIGURATIONS) {
+                return Optional.of(
+                    "undecided: more than "
+                        + MAX_CONFIGURATIONS
+                        + " possible configurations with "
+                        + usedSlots.cardinality()
+                        + " operations in flight at "
+                        + history.get(e.op));
+              }
               work.add(d);
             }
           }
@@ -161,22 +173,23 @@ public final class LinearizabilityChecker {
           switch (op.outcome()) {
             case OK -> present ? none : List.of(op.value());
             case EXISTS -> present ? List.of(state) : none;
-            case UNKNOWN -> present ? List.of(state) : java.util.Arrays.asList(op.value(), ABSENT);
+            // Unknown outcomes: only the effect is a step; "no effect" is the same as never
+            // taking effect, which the return of an unknown operation allows anyway.
+            case UNKNOWN -> present ? none : List.of(op.value());
             default -> none;
           };
       case DELETE ->
           switch (op.outcome()) {
             case OK -> present ? absent : none;
             case NOT_FOUND -> present ? none : absent;
-            case UNKNOWN -> present ? java.util.Arrays.asList(ABSENT, state) : absent;
+            case UNKNOWN -> present ? absent : none;
             default -> none;
           };
       case GET ->
           switch (op.outcome()) {
             case VALUE -> present && state.equals(op.value()) ? List.of(state) : none;
             case NOT_FOUND -> present ? none : absent;
-            case UNKNOWN -> java.util.Collections.singletonList(state);
-            default -> none;
+            default -> none; // a failed read is not recorded: it constrains nothing
           };
     };
   }
