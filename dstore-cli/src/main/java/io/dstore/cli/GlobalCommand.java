@@ -174,7 +174,9 @@ final class GlobalCommand implements Callable<Integer> {
     try {
       return Storage.rocksdb(dataDir, sync);
     } catch (IOException | RuntimeException e) {
-      throw Failure.usage("Cannot open the rocksdb store in " + dataDir + ": " + rootMessage(e), e);
+      // The storage's own message says what is wrong (in use, unreadable format, no space).
+      String why = e.getMessage() != null ? Text.oneLine(e.getMessage()) : rootMessage(e);
+      throw Failure.usage("Cannot open the rocksdb store in " + dataDir + ": " + why, e);
     }
   }
 

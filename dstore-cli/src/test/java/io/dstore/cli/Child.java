@@ -125,6 +125,14 @@ final class Child implements AutoCloseable {
     process.destroy();
   }
 
+  /** Kills the child as a crash would (SIGKILL) and waits until it is gone. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    if (!process.waitFor(LINE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError("the child survived SIGKILL");
+    }
+  }
+
   /** Waits for the child to exit; returns its exit code. */
   int awaitExit() throws InterruptedException {
     if (!process.waitFor(LINE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)) {

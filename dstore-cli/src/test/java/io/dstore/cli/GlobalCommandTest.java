@@ -1,10 +1,8 @@
 package io.dstore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.errorprone.annotations.CanIgnoreReturnValue;
-import io.dstore.server.Storage;
 import java.io.ByteArrayInputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -130,9 +128,6 @@ class GlobalCommandTest {
 
   @Test
   void rocksdbStoreKeepsDataAcrossRestarts() throws Exception {
-    assumeTrue(
-        rocksdbAvailable(),
-        "needs the RocksDB backend: Storage.rocksdb is a placeholder in this tree until it lands");
     Path data = dir.resolve("data");
     CompletableFuture<Integer> first =
         start("global", "--listen", "127.0.0.1:0", "--data-dir", data.toString(), "--sync");
@@ -170,27 +165,19 @@ class GlobalCommandTest {
     assertThat(second.get(20, TimeUnit.SECONDS)).isZero();
   }
 
-  private boolean rocksdbAvailable() {
-    try {
-      Storage.rocksdb(dir.resolve("probe"), false).close();
-      return true;
-    } catch (UnsupportedOperationException e) {
-      return false;
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+  @Test
+  void aDataDirectoryInUseIsRefusedWithOneClearLine() throws Exception {
+    Path data = dir.resolve("busy");
+    start("global", "--listen", "127.0.0.1:0", "--data-dir", data.toString());
+    awaitListening();
+    Cli.Result second = Cli.run("global", "--listen", "127.0.0.1:0", "--data-dir", data.toString());
+    assertThat(second.exit()).isEqualTo(2);
+    assertThat(second.err()).contains("in use").doesNotContain("Exception");
   }
 
   @Test
   void theDefaultStoreIsRocksdbInTheDataDir() throws Exception {
     Path data = dir.resolve("default");
-    if (!rocksdbAvailable()) {
-      // Until the RocksDB backend lands, the default store cannot open: a clear usage error.
-      Cli.Result r = Cli.run("global", "--listen", "127.0.0.1:0", "--data-dir", data.toString());
-      assertThat(r.exit()).isEqualTo(2);
-      assertThat(r.err()).startsWith("Cannot open the rocksdb store in " + data + ": ");
-      return;
-    }
     start("global", "--listen", "127.0.0.1:0", "--data-dir", data.toString());
     awaitListening();
     assertThat(data).isNotEmptyDirectory();
