@@ -56,8 +56,14 @@ final class Child implements AutoCloseable {
 
   /** Starts {@code dstore args...} in a new JVM. */
   static Child start(String... args) throws IOException {
+    return start(List.of(), args);
+  }
+
+  /** Starts {@code dstore args...} in a new JVM with these JVM options (say, a heap limit). */
+  static Child start(List<String> jvmOptions, String... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
     command.add("--enable-native-access=ALL-UNNAMED");
     if (Runtime.version().feature() >= 24) {
       command.add("--sun-misc-unsafe-memory-access=allow");
@@ -123,6 +129,10 @@ final class Child implements AutoCloseable {
   /** Asks the child to stop as a service manager would: SIGTERM. */
   void terminate() {
     process.destroy();
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
   }
 
   /** Kills the child as a crash would (SIGKILL) and waits until it is gone. */
