@@ -113,6 +113,21 @@ final class Child implements AutoCloseable {
     return nextLine();
   }
 
+  /**
+   * For a {@code dstore local} child: waits until its Local is subscribed and holds a lease (so it
+   * caches and serves hits), asking {@code .stats} until it says so.
+   */
+  void awaitReady() throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + LINE_DEADLINE.toNanos();
+    String stats = ask(".stats");
+    while (!(stats.contains("connected=true") && stats.contains("lease_valid=true"))) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError("the Local never got ready: " + stats + "\n" + stderr());
+      }
+      stats = ask(".stats");
+    }
+  }
+
   /** Whether stdout ended with no further line, waiting up to the deadline. */
   boolean stdoutEnded() throws InterruptedException {
     Optional<String> line = lines.poll(LINE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);

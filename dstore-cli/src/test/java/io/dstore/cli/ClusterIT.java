@@ -36,6 +36,9 @@ class ClusterIT {
     try (Child a = Child.start("local", "--global", address);
         Child b = Child.start("local", "--global", address);
         Child c = Child.start("local", "--global", address)) {
+      for (Child local : new Child[] {a, b, c}) {
+        local.awaitReady();
+      }
       assertThat(a.ask("SET k hello world")).isEqualTo("Database updated");
       assertThat(b.ask("GET k")).isEqualTo("global: k -> hello world     (Updating Local)");
       assertThat(b.ask("GET k")).isEqualTo("db: k -> hello world");

@@ -31,6 +31,8 @@ class ReplPipeIT {
   void everyMessageOfTheTable() throws Exception {
     try (Child a = Child.start("local", "--global", global.address(), "--name", "A");
         Child b = Child.start("local", "--global", global.address(), "--name", "B")) {
+      a.awaitReady();
+      b.awaitReady();
       // SET: created, then already in this Local.
       assertThat(a.ask("SET k1 hello world")).isEqualTo("Database updated");
       assertThat(a.ask("set k1 something else")).isEqualTo("Key occupied!");
