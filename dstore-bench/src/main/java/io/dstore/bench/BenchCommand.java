@@ -133,8 +133,13 @@ public final class BenchCommand implements Callable<Integer> {
         err.println("wrote " + json);
       }
       if (charts != null) {
-        for (Path p : Charts.render(results, charts)) {
-          err.println("wrote " + p);
+        try {
+          for (Path p : Charts.render(results, charts)) {
+            err.println("wrote " + p);
+          }
+        } catch (RuntimeException e) { // XChart refuses some data sets with an unchecked exception
+          throw new IOException(
+              "cannot render the charts into " + charts + ": " + e.getMessage(), e);
         }
       }
       err.flush();

@@ -15,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -27,7 +26,6 @@ import picocli.CommandLine;
  * code, the table, and a JSON file of the exact schema. It checks that figures exist and are
  * positive, never how large they are.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class BenchCommandIT {
   private static final List<String> FIELDS =
@@ -45,12 +43,12 @@ class BenchCommandIT {
           "bytes_per_s",
           "server_rss_bytes");
 
-  @TempDir Path dir;
-  private Path json;
-  private int exitCode;
-  private String stdout;
-  private String stderr;
-  private JsonNode doc;
+  @TempDir static Path dir;
+  private static Path json;
+  private static int exitCode;
+  private static String stdout;
+  private static String stderr;
+  private static JsonNode doc;
 
   private static int run(StringWriter out, StringWriter err, String... args) {
     CommandLine cmd = new CommandLine(new BenchCommand());
@@ -60,7 +58,7 @@ class BenchCommandIT {
   }
 
   @BeforeAll
-  void runTheQuickBenchmark() throws Exception {
+  static void runTheQuickBenchmark() throws Exception {
     json = dir.resolve("out/results.json");
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
@@ -82,7 +80,7 @@ class BenchCommandIT {
     }
   }
 
-  private List<JsonNode> rows(String scenario, String system) {
+  private static List<JsonNode> rows(String scenario, String system) {
     return StreamSupport.stream(doc.spliterator(), false)
         .filter(r -> r.get("scenario").asText().equals(scenario))
         .filter(r -> r.get("system").asText().equals(system))

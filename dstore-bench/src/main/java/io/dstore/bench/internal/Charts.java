@@ -77,7 +77,7 @@ public final class Charts {
       double v = metric.applyAsDouble(r);
       series
           .computeIfAbsent(label, k -> new LinkedHashMap<>())
-          .put(category, Double.isNaN(v) ? null : v);
+          .put(category, Double.isNaN(v) || v <= 0 ? null : v);
     }
     double min = Double.MAX_VALUE;
     double max = 0;
@@ -98,7 +98,16 @@ public final class Charts {
             .yAxisTitle(yTitle)
             .build();
     chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
-    chart.getStyler().setYAxisLogarithmic(max > 0 && max / min > 30);
+    boolean gaps =
+        series.values().stream()
+            .anyMatch(m -> m.size() < categories.size() || m.containsValue(null));
+    // XChart's log axis cannot show a missing bar; fall back to a linear one then.
+    boolean log = !gaps && max > 0 && max / min > 30;
+    chart.getStyler().setYAxisLogarithmic(log);
+    if (log) {
+      // Bars grow from the axis minimum, which a log axis needs set above zero.
+      chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(min))));
+    }
     chart.getStyler().setYAxisDecimalPattern("#,###.##");
     chart.getStyler().setChartTitleFont(chart.getStyler().getChartTitleFont().deriveFont(13f));
     List<String> xs = new ArrayList<>(categories);

@@ -17,7 +17,8 @@ import org.HdrHistogram.Histogram;
  * until the last of them finished. Latency is recorded into one HdrHistogram per thread (merged at
  * the end) for every operation, or for one in {@code sampleEvery} when operations are so short
  * (local cache hits) that reading the clock each time would distort them. An optional cap on the
- * number of measured operations ends the period early (to bound the memory that writes consume).
+ * number of measured operations ends the period early (to bound the memory that writes consume); a
+ * period ends only once at least one operation was measured.
  *
  * <p>The first exception from any worker stops the run and is rethrown from {@link #run}.
  */
@@ -48,6 +49,7 @@ final class LoadRunner {
   }
 
   private volatile int phase = WARMUP;
+  private volatile boolean anyMeasured;
 
   private LoadRunner() {}
 
@@ -136,7 +138,9 @@ final class LoadRunner {
                     } else {
                       w.op();
                     }
-                    count++;
+                    if (count++ == 0) {
+                      anyMeasured = true;
+                    }
                     if (capped && measuredTotal.incrementAndGet() >= maxOps) {
                       stopEarly.countDown();
                       break;
@@ -162,6 +166,11 @@ final class LoadRunner {
         start = System.nanoTime();
         phase = MEASURE;
         stopEarly.await(measureNanos, TimeUnit.NANOSECONDS);
+        // A period too short for even one operation measures nothing: wait for one (up to 30 s).
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!anyMeasured && failure.get() == null && System.nanoTime() - deadline < 0) {
+          stopEarly.await(1, TimeUnit.MILLISECONDS);
+        }
       }
     } finally {
       phase = STOP;
