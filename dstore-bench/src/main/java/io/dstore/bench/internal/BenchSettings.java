@@ -9,9 +9,10 @@ import java.util.List;
  * What one run of the harness does: which scenarios, how long each cell runs, and whether a missing
  * peer is an error. Immutable.
  *
- * <p>A cell is warmed up, then measured. {@code --quick} cuts every duration and count so that all
- * scenarios finish in under two minutes (for CI smoke runs); {@code durationScale} scales the time
- * budgets further (tests use a small one).
+ * <p>A cell is warmed up, then measured (2 s and 4 s; 0.25 s and 0.5 s with {@code --quick}).
+ * {@code --quick} cuts every duration and count so that all scenarios finish in under two minutes
+ * (for CI smoke runs); {@code durationScale} scales the time budgets further (tests use a small
+ * one).
  *
  * @param scenarios the scenarios to run, in order, without duplicates
  * @param quick the short CI budget instead of a proper run
@@ -30,17 +31,17 @@ public record BenchSettings(
 
   /** Warm-up of one throughput cell. */
   Duration warmup() {
-    return scaled(quick ? 300 : 2_000);
+    return scaled(quick ? 250 : 2_000);
   }
 
   /** Measured period of one throughput cell. */
   Duration measure() {
-    return scaled(quick ? 700 : 4_000);
+    return scaled(quick ? 500 : 4_000);
   }
 
   /** Time budget for the measured deletes of one invalidate cell. */
   Duration invalidateBudget() {
-    return scaled(quick ? 1_200 : 5_000);
+    return scaled(quick ? 800 : 5_000);
   }
 
   /** Deletes before the measured ones in an invalidate cell. */

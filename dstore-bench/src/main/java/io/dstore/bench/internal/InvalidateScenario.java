@@ -84,7 +84,7 @@ final class InvalidateScenario implements ScenarioRunner {
       try {
         HazelcastTarget.HazelcastClientHandle[] started =
             new HazelcastTarget.HazelcastClientHandle[max];
-        Cells.parallel(max, 4, i -> started[i] = h.nearCachedClient("inv-*", 100_000));
+        Cells.parallel(max, 8, i -> started[i] = h.nearCachedClient("inv-*", 100_000));
         handles.addAll(List.of(started));
         for (int n : ctx.settings().invalidateLocals()) {
           // A fresh map per cell, filled through the member before any client opens it, so that no
@@ -223,7 +223,7 @@ final class InvalidateScenario implements ScenarioRunner {
   private static String micros(Histogram h, double percentile) {
     return h.getTotalCount() == 0
         ? "-"
-        : String.format("%.1f", h.getValueAtPercentile(percentile) / 1000.0);
+        : ResultTable.micros(h.getValueAtPercentile(percentile) / 1000.0);
   }
 
   /** One delete whose invalidation the probe is waiting to see on every client. */

@@ -169,7 +169,7 @@ public final class ResultTable {
       double dstoreP99;
       String what;
       if (p99 != null && !p99.equals("-")) {
-        dstoreP99 = Double.parseDouble(p99);
+        dstoreP99 = Double.parseDouble(p99.replace(",", ""));
         what = "dstore delete p99";
       } else {
         // Read back from JSON, which keeps the lag only; in strict mode the lag is within the
@@ -265,7 +265,8 @@ public final class ResultTable {
     return String.format(Locale.ROOT, "%.2f", v);
   }
 
-  private static String micros(Double v) {
+  /** Microseconds as the tables show them: thousands separators from 100 up, else 2 decimals. */
+  static String micros(Double v) {
     if (v == null) {
       return "-";
     }
