@@ -13,9 +13,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The systems of one run, each started on first use and stopped at {@link #close()}, plus the
  * progress log (stderr) and the notes that end up under the table (skipped systems and why).
  *
- * <p>A system that cannot start is skipped with a note, unless {@link BenchSettings#requireAll()},
- * in which case {@link BenchException} says why. Used by the run's thread only, except {@link
- * #kill()}, which the shutdown hook may call from another.
+ * <p>A system that fails in a scenario is noted and restarted before the next one. A system that
+ * cannot start is skipped with a note, unless {@link BenchSettings#requireAll()}, in which case
+ * {@link BenchException} says why. Used by the run's thread only, except {@link #kill()}, which the
+ * shutdown hook may call from another.
  */
 final class BenchContext implements AutoCloseable {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
@@ -126,7 +127,10 @@ final class BenchContext implements AutoCloseable {
         throw new BenchException(scenario.id() + ": " + system.id() + " failed: " + why, e);
       }
       notes.add(scenario.id() + ": " + system.id() + " rows missing: " + why);
-      progress("%s: %s failed, its rows are missing: %s", scenario.id(), system.id(), why);
+      progress(
+          "%s: %s failed, its rows are missing (%s); restarting it for the next scenario",
+          scenario.id(), system.id(), why);
+      restart(system);
     }
   }
 
@@ -164,6 +168,36 @@ final class BenchContext implements AutoCloseable {
     String message = e.getMessage() != null ? e.getMessage() : e.toString();
     notes.add(system + " rows skipped: " + message);
     progress("%s did not start (%s): skipping its rows", system, message);
+  }
+
+  /** Stops {@code system} so that the next scenario starts it afresh (it may be wedged). */
+  private void restart(SystemId system) {
+    switch (system) {
+      case DSTORE -> {
+        DstoreTarget d = dstore;
+        dstore = null;
+        if (d != null) {
+          d.close();
+        }
+      }
+      case REDIS -> {
+        RedisTarget r = redis;
+        redis = null;
+        if (r != null) {
+          r.close();
+        }
+      }
+      case HAZELCAST -> {
+        HazelcastTarget h = hazelcast;
+        hazelcast = null;
+        if (h != null) {
+          h.close();
+        }
+      }
+      case CAFFEINE -> {
+        // nothing runs
+      }
+    }
   }
 
   /** Stops every system started; idempotent. */

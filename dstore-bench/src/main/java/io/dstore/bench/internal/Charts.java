@@ -97,7 +97,7 @@ public final class Charts {
             .xAxisTitle(xTitle(s))
             .yAxisTitle(yTitle)
             .build();
-    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
     boolean gaps =
         series.values().stream()
             .anyMatch(m -> m.size() < categories.size() || m.containsValue(null));

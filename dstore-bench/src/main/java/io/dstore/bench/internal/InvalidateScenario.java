@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -35,75 +34,85 @@ final class InvalidateScenario implements ScenarioRunner {
   @Override
   public void run(BenchContext ctx, List<Result> out) throws InterruptedException {
     byte[] value = Cells.randomBytes(VALUE_SIZE, 3);
-    Optional<DstoreTarget> dstore = ctx.dstore();
-    if (dstore.isPresent()) {
+    ctx.with(
+        Scenario.INVALIDATE, SystemId.DSTORE, ctx.dstore(), d -> runDstore(ctx, d, value, out));
+    ctx.with(Scenario.INVALIDATE, SystemId.REDIS, ctx.redis(), r -> runRedis(ctx, r, value, out));
+    ctx.with(
+        Scenario.INVALIDATE,
+        SystemId.HAZELCAST,
+        ctx.hazelcast(),
+        h -> runHazelcast(ctx, h, value, out));
+  }
+
+  private void runDstore(BenchContext ctx, DstoreTarget dstore, byte[] value, List<Result> out)
+      throws InterruptedException {
+    for (int n : ctx.settings().invalidateLocals()) {
+      List<KvClient> locals = new ArrayList<>();
+      try {
+        for (int i = 0; i < n; i++) {
+          locals.add(dstore.caching("bench-inv-" + i, 64L << 20));
+        }
+        String prefix = "inv-" + ctx.runId() + "-" + n + "-";
+        List<BenchKey> keys = keys(ctx, prefix, 0);
+        for (BenchKey k : keys) {
+          locals.get(0).put(k, value);
+        }
+        cacheEverywhere(locals, keys);
+        out.add(measure(ctx, SystemId.DSTORE, locals, keys, 0));
+      } finally {
+        locals.forEach(KvClient::close);
+      }
+    }
+  }
+
+  private void runRedis(BenchContext ctx, RedisTarget redis, byte[] value, List<Result> out)
+      throws InterruptedException {
+    List<KvClient> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < maxLocals(ctx); i++) {
+        clients.add(redis.caching(100_000));
+      }
       for (int n : ctx.settings().invalidateLocals()) {
-        List<KvClient> locals = new ArrayList<>();
-        try {
-          for (int i = 0; i < n; i++) {
-            locals.add(dstore.get().caching("bench-inv-" + i, 64L << 20));
-          }
-          String prefix = "inv-" + ctx.runId() + "-" + n + "-";
-          List<BenchKey> keys = keys(ctx, prefix, 0);
-          for (BenchKey k : keys) {
-            locals.get(0).put(k, value);
-          }
-          cacheEverywhere(locals, keys);
-          out.add(measure(ctx, SystemId.DSTORE, locals, keys, 0));
-        } finally {
-          locals.forEach(KvClient::close);
+        List<KvClient> subset = clients.subList(0, n);
+        List<BenchKey> keys = keys(ctx, "inv-" + ctx.runId() + "-" + n + "-", 0);
+        for (BenchKey k : keys) {
+          subset.get(0).put(k, value);
         }
+        cacheEverywhere(subset, keys); // only these n connections track the keys
+        out.add(measure(ctx, SystemId.REDIS, subset, keys, 0));
       }
+    } finally {
+      clients.forEach(KvClient::close);
     }
-    Optional<RedisTarget> redis = ctx.redis();
-    if (redis.isPresent()) {
-      List<KvClient> clients = new ArrayList<>();
-      try {
-        for (int i = 0; i < maxLocals(ctx); i++) {
-          clients.add(redis.get().caching(100_000));
+  }
+
+  private void runHazelcast(BenchContext ctx, HazelcastTarget h, byte[] value, List<Result> out)
+      throws InterruptedException {
+    int max = maxLocals(ctx);
+    ctx.progress("invalidate: hazelcast: starting %d near-cached clients", max);
+    List<HazelcastTarget.HazelcastClientHandle> handles = new ArrayList<>();
+    try {
+      HazelcastTarget.HazelcastClientHandle[] started =
+          new HazelcastTarget.HazelcastClientHandle[max];
+      Cells.parallel(max, 8, i -> started[i] = h.nearCachedClient("inv-*", 100_000));
+      handles.addAll(List.of(started));
+      for (int n : ctx.settings().invalidateLocals()) {
+        // A fresh map per cell, filled through the member before any client opens it, so that no
+        // batched invalidation of the loading writes can reach a near cache afterwards.
+        String mapName = "inv-" + ctx.runId() + "-" + n;
+        List<BenchKey> keys = keys(ctx, "k-", HAZELCAST_PACING_NANOS);
+        Map<String, byte[]> load = new HashMap<>();
+        keys.forEach(k -> load.put(k.text(), value));
+        h.<byte[]>memberMap(mapName).putAll(load);
+        List<KvClient> subset = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          subset.add(handles.get(i).map(mapName));
         }
-        for (int n : ctx.settings().invalidateLocals()) {
-          List<KvClient> subset = clients.subList(0, n);
-          List<BenchKey> keys = keys(ctx, "inv-" + ctx.runId() + "-" + n + "-", 0);
-          for (BenchKey k : keys) {
-            subset.get(0).put(k, value);
-          }
-          cacheEverywhere(subset, keys); // only these n connections track the keys
-          out.add(measure(ctx, SystemId.REDIS, subset, keys, 0));
-        }
-      } finally {
-        clients.forEach(KvClient::close);
+        cacheEverywhere(subset, keys);
+        out.add(measure(ctx, SystemId.HAZELCAST, subset, keys, HAZELCAST_PACING_NANOS));
       }
-    }
-    Optional<HazelcastTarget> hazelcast = ctx.hazelcast();
-    if (hazelcast.isPresent()) {
-      HazelcastTarget h = hazelcast.get();
-      int max = maxLocals(ctx);
-      ctx.progress("invalidate: hazelcast: starting %d near-cached clients", max);
-      List<HazelcastTarget.HazelcastClientHandle> handles = new ArrayList<>();
-      try {
-        HazelcastTarget.HazelcastClientHandle[] started =
-            new HazelcastTarget.HazelcastClientHandle[max];
-        Cells.parallel(max, 8, i -> started[i] = h.nearCachedClient("inv-*", 100_000));
-        handles.addAll(List.of(started));
-        for (int n : ctx.settings().invalidateLocals()) {
-          // A fresh map per cell, filled through the member before any client opens it, so that no
-          // batched invalidation of the loading writes can reach a near cache afterwards.
-          String mapName = "inv-" + ctx.runId() + "-" + n;
-          List<BenchKey> keys = keys(ctx, "k-", HAZELCAST_PACING_NANOS);
-          Map<String, byte[]> load = new HashMap<>();
-          keys.forEach(k -> load.put(k.text(), value));
-          h.<byte[]>memberMap(mapName).putAll(load);
-          List<KvClient> subset = new ArrayList<>();
-          for (int i = 0; i < n; i++) {
-            subset.add(handles.get(i).map(mapName));
-          }
-          cacheEverywhere(subset, keys);
-          out.add(measure(ctx, SystemId.HAZELCAST, subset, keys, HAZELCAST_PACING_NANOS));
-        }
-      } finally {
-        handles.forEach(HazelcastTarget.HazelcastClientHandle::close);
-      }
+    } finally {
+      handles.forEach(HazelcastTarget.HazelcastClientHandle::close);
     }
   }
 

@@ -39,28 +39,32 @@ final class LocalHitScenario implements ScenarioRunner {
             case HAZELCAST -> ctx.hazelcast().map(HazelcastTarget::endpoint);
             case CAFFEINE -> Optional.of("-");
           };
-      if (endpoint.isPresent()) {
-        for (Result r : inChild(ctx, system, endpoint.get())) {
-          Result withRss =
-              new Result(
-                  r.scenario(),
-                  r.system(),
-                  r.threads(),
-                  r.valueSize(),
-                  r.locals(),
-                  r.opsPerSecond(),
-                  r.p50Micros(),
-                  r.p99Micros(),
-                  r.p999Micros(),
-                  r.hitRatio(),
-                  r.bytesPerSecond(),
-                  ctx.serverRss(system),
-                  null,
-                  Map.of());
-          out.add(withRss);
-          ctx.progress(Cells.describe(withRss));
-        }
-      }
+      ctx.with(
+          Scenario.LOCAL_HIT,
+          system,
+          endpoint,
+          e -> {
+            for (Result r : inChild(ctx, system, e)) {
+              Result withRss =
+                  new Result(
+                      r.scenario(),
+                      r.system(),
+                      r.threads(),
+                      r.valueSize(),
+                      r.locals(),
+                      r.opsPerSecond(),
+                      r.p50Micros(),
+                      r.p99Micros(),
+                      r.p999Micros(),
+                      r.hitRatio(),
+                      r.bytesPerSecond(),
+                      ctx.serverRss(system),
+                      null,
+                      Map.of());
+              out.add(withRss);
+              ctx.progress(Cells.describe(withRss));
+            }
+          });
     }
   }
 
