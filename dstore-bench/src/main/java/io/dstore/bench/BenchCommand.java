@@ -84,6 +84,12 @@ public final class BenchCommand implements Callable<Integer> {
   boolean requireAll;
 
   @Option(
+      names = "--markdown",
+      hidden = true,
+      description = "Print the tables as Markdown (for docs/benchmarks.md).")
+  boolean markdown;
+
+  @Option(
       names = "--duration-scale",
       hidden = true,
       defaultValue = "1",
@@ -116,7 +122,7 @@ public final class BenchCommand implements Callable<Integer> {
         notes = report.notes();
         out.println("dstore bench" + (quick ? " --quick" : "") + " on " + BenchRun.machine());
       }
-      out.print(ResultTable.render(results));
+      out.print(markdown ? ResultTable.markdown(results) : ResultTable.render(results));
       if (!notes.isEmpty()) {
         out.println();
         notes.forEach(n -> out.println("note: " + n));

@@ -170,8 +170,8 @@ final class BenchContext implements AutoCloseable {
     progress("%s did not start (%s): skipping its rows", system, message);
   }
 
-  /** Stops {@code system} so that the next scenario starts it afresh (it may be wedged). */
-  private void restart(SystemId system) {
+  /** Stops {@code system} so that its next use starts it afresh (it may be wedged). */
+  void restart(SystemId system) {
     switch (system) {
       case DSTORE -> {
         DstoreTarget d = dstore;
