@@ -1,0 +1,209 @@
+package io.dstore.bench;
+
+import io.dstore.bench.internal.BenchException;
+import io.dstore.bench.internal.BenchRun;
+import io.dstore.bench.internal.BenchSettings;
+import io.dstore.bench.internal.Charts;
+import io.dstore.bench.internal.Result;
+import io.dstore.bench.internal.ResultJson;
+import io.dstore.bench.internal.ResultTable;
+import io.dstore.bench.internal.Scenario;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code dstore bench}: measures dstore side by side with Redis (client-side caching), Hazelcast
+ * (near cache) and raw Caffeine on this machine, and prints a table; optionally writes the results
+ * as JSON and renders PNG charts. See docs/benchmarks.md.
+ *
+ * <p>It starts everything it measures itself, on 127.0.0.1 with ports it picks: a dstore Global in
+ * a child JVM, {@code redis-server} from PATH (its rows are skipped with a note when it is missing,
+ * unless {@code --require-all}), and an embedded Hazelcast member; and stops them when done, also
+ * on Ctrl-C.
+ *
+ * <p>Output: the table goes to the command's standard output, progress to its error stream. Exit
+ * codes: 0 success, 1 a run failed or a required system was missing, 2 usage error. One instance
+ * runs one command line; not thread-safe.
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Benchmark dstore side by side with Redis, Hazelcast and Caffeine on this machine.",
+      "Starts a dstore Global (child JVM), redis-server (from PATH) and a Hazelcast member on"
+          + " 127.0.0.1, runs the scenarios, prints a table, and stops everything.",
+      "Scenarios: local-hit, remote-get, put, invalidate, large, mixed."
+    })
+public final class BenchCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--quick",
+      description = "Short run of every scenario (under two minutes in all), for smoke tests.")
+  boolean quick;
+
+  @Option(
+      names = "--scenario",
+      split = ",",
+      paramLabel = "NAME",
+      description = "Run only this scenario; repeatable or comma-separated (default: all).")
+  List<String> scenarios = new ArrayList<>();
+
+  @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
+  Path json;
+
+  @Option(
+      names = "--charts",
+      paramLabel = "DIR",
+      description = "Also render one PNG bar chart per scenario into DIR (e.g. docs/img).")
+  Path charts;
+
+  @Option(
+      names = "--from-json",
+      paramLabel = "FILE",
+      description = "Run nothing: print the table (and charts) of results saved with --json.")
+  Path fromJson;
+
+  @Option(
+      names = "--require-all",
+      description = "Fail instead of skipping a system that cannot run (redis-server missing).")
+  boolean requireAll;
+
+  @Option(
+      names = "--markdown",
+      hidden = true,
+      description = "Print the tables as Markdown (for docs/benchmarks.md).")
+  boolean markdown;
+
+  @Option(
+      names = "--duration-scale",
+      hidden = true,
+      defaultValue = "1",
+      description = "Scale every warm-up and measurement time (tests use a small factor).")
+  double durationScale = 1;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    List<Scenario> chosen = chosenScenarios();
+    if (!(durationScale > 0) || Double.isInfinite(durationScale)) {
+      throw new ParameterException(
+          spec.commandLine(), "--duration-scale must be a number > 0, got " + durationScale);
+    }
+    try {
+      List<Result> results;
+      List<String> notes = List.of();
+      if (fromJson != null) {
+        Set<Scenario> wanted = Set.copyOf(chosen);
+        results =
+            readResults(fromJson).stream().filter(r -> wanted.contains(r.scenario())).toList();
+        out.println("dstore bench: results read from " + fromJson);
+      } else {
+        BenchSettings settings = new BenchSettings(chosen, quick, durationScale, requireAll);
+        err.println("dstore bench on " + BenchRun.machine());
+        err.flush();
+        BenchRun.Report report = BenchRun.run(settings, err);
+        results = report.results();
+        notes = report.notes();
+        out.println("dstore bench" + (quick ? " --quick" : "") + " on " + BenchRun.machine());
+      }
+      out.print(markdown ? ResultTable.markdown(results) : ResultTable.render(results));
+      if (!notes.isEmpty()) {
+        out.println();
+        notes.forEach(n -> out.println("note: " + n));
+      }
+      List<String> targets = ResultTable.targets(results);
+      if (!targets.isEmpty()) {
+        out.println();
+        out.println("Targets (ratios between systems measured in this run):");
+        targets.forEach(t -> out.println("  " + t));
+      }
+      out.flush();
+      if (json != null) {
+        writeJson(json, results);
+        err.println("wrote " + json);
+      }
+      if (charts != null) {
+        try {
+          for (Path p : Charts.render(results, charts)) {
+            err.println("wrote " + p);
+          }
+        } catch (RuntimeException e) { // XChart refuses some data sets with an unchecked exception
+          throw new IOException(
+              "cannot render the charts into " + charts + ": " + e.getMessage(), e);
+        }
+      }
+      err.flush();
+      return 0;
+    } catch (BenchException e) {
+      err.println("dstore bench: " + e.getMessage());
+      err.flush();
+      return 1;
+    } catch (IOException e) {
+      err.println("dstore bench: " + e.getMessage());
+      err.flush();
+      return 1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      err.println("dstore bench: interrupted");
+      err.flush();
+      return 1;
+    }
+  }
+
+  private List<Scenario> chosenScenarios() {
+    if (scenarios.isEmpty()) {
+      return List.of(Scenario.values());
+    }
+    Set<Scenario> set = new LinkedHashSet<>();
+    for (String s : scenarios) {
+      if (s.isBlank()) {
+        continue;
+      }
+      try {
+        set.add(Scenario.parse(s));
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
+    }
+    // Run in the canonical order whatever the order given.
+    return List.of(Scenario.values()).stream().filter(set::contains).toList();
+  }
+
+  private static List<Result> readResults(Path file) throws IOException {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new IOException("no such file: " + file, e);
+    }
+    try {
+      return ResultJson.read(text);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(file + " does not hold bench results: " + e.getMessage(), e);
+    }
+  }
+
+  private static void writeJson(Path file, List<Result> results) throws IOException {
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    Files.writeString(file, ResultJson.write(results), StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,77 @@
+package io.dstore.bench.internal;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * One run of the harness: starts the systems the chosen scenarios need, runs the scenarios in
+ * order, stops everything (also on Ctrl-C, through a shutdown hook that stops the child processes
+ * by PID), and returns what was measured.
+ */
+public final class BenchRun {
+  private BenchRun() {}
+
+  /** What a run produced: one result per cell, and notes on what was skipped and why. */
+  public record Report(List<Result> results, List<String> notes) {
+    public Report {
+      results = List.copyOf(results);
+      notes = List.copyOf(notes);
+    }
+  }
+
+  /**
+   * Runs {@code settings}, logging progress to {@code log}.
+   *
+   * @throws BenchException if a system required by {@link BenchSettings#requireAll()} is missing,
+   *     or a measurement fails
+   */
+  public static Report run(BenchSettings settings, PrintWriter log) throws InterruptedException {
+    List<Result> results = new ArrayList<>();
+    BenchContext ctx = new BenchContext(settings, log);
+    Thread hook = new Thread(ctx::kill, "dstore-bench-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      for (Scenario s : settings.scenarios()) {
+        long t0 = System.nanoTime();
+        ctx.progress("== %s: %s", s.id(), s.description());
+        ScenarioRunner.of(s).run(ctx, results);
+        ctx.progress("   (%s took %.1f s)", s.id(), (System.nanoTime() - t0) / 1e9);
+      }
+    } finally {
+      ctx.close();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // the JVM is already shutting down; the hook runs anyway
+      }
+    }
+    return new Report(results, ctx.notes());
+  }
+
+  /**
+   * One line on the machine: cores, JDK, OS, and the load average now (other work skews figures).
+   */
+  public static String machine() {
+    String load = "?";
+    try {
+      String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+", -1);
+      load = parts[0] + " " + parts[1] + " " + parts[2];
+    } catch (Exception e) {
+      // not Linux
+    }
+    return String.format(
+        Locale.ROOT,
+        "%d cores, %s %s (%s), %s %s, load average %s",
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.vm.name"),
+        System.getProperty("java.version"),
+        System.getProperty("java.vm.vendor"),
+        System.getProperty("os.name"),
+        System.getProperty("os.version"),
+        load);
+  }
+}

@@ -1,0 +1,84 @@
+package io.dstore.bench.internal;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * What one run of the harness does: which scenarios, how long each cell runs, and whether a missing
+ * peer is an error. Immutable.
+ *
+ * <p>A cell is warmed up, then measured (2 s and 4 s; 0.25 s and 0.5 s with {@code --quick}).
+ * {@code --quick} cuts every duration and count so that all scenarios finish in under two minutes
+ * (for CI smoke runs); {@code durationScale} scales the time budgets further (tests use a small
+ * one).
+ *
+ * @param scenarios the scenarios to run, in order, without duplicates
+ * @param quick the short CI budget instead of a proper run
+ * @param durationScale factor applied to warm-up and measurement times (1 normally)
+ * @param requireAll fail instead of skipping a system that cannot run (no redis-server on PATH)
+ */
+public record BenchSettings(
+    List<Scenario> scenarios, boolean quick, double durationScale, boolean requireAll) {
+
+  public BenchSettings {
+    scenarios = List.copyOf(requireNonNull(scenarios, "scenarios"));
+    if (!(durationScale > 0) || Double.isInfinite(durationScale)) {
+      throw new IllegalArgumentException("duration scale must be > 0, got " + durationScale);
+    }
+  }
+
+  /** Warm-up of one throughput cell. */
+  Duration warmup() {
+    return scaled(quick ? 250 : 2_000);
+  }
+
+  /** Measured period of one throughput cell. */
+  Duration measure() {
+    return scaled(quick ? 500 : 4_000);
+  }
+
+  /** Time budget for the measured deletes of one invalidate cell. */
+  Duration invalidateBudget() {
+    return scaled(quick ? 800 : 5_000);
+  }
+
+  /** Deletes before the measured ones in an invalidate cell. */
+  int invalidateWarmupDeletes() {
+    return quick ? 3 : 20;
+  }
+
+  /** At most this many measured deletes per invalidate cell. */
+  int invalidateMaxDeletes() {
+    return quick ? 200 : 2_000;
+  }
+
+  /** Numbers of subscribed caching clients in the invalidate scenario. */
+  List<Integer> invalidateLocals() {
+    return quick ? List.of(1, 32) : List.of(1, 8, 32);
+  }
+
+  /** The value of the large scenario: 256 MiB, or 32 MiB with --quick. */
+  int largeValueSize() {
+    return quick ? 32 << 20 : 256 << 20;
+  }
+
+  /** Measured put+get rounds of the large scenario (after {@link #largeWarmupRounds()}). */
+  int largeRounds() {
+    return quick ? 1 : 3;
+  }
+
+  int largeWarmupRounds() {
+    return quick ? 0 : 1;
+  }
+
+  /** Also measure dstore's thin client in remote-get and put (table only). */
+  boolean withThinClient() {
+    return !quick;
+  }
+
+  private Duration scaled(long millis) {
+    return Duration.ofNanos(Math.max(1_000_000L, (long) (millis * 1e6 * durationScale)));
+  }
+}

@@ -1,0 +1,213 @@
+package io.dstore.bench.internal;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Writes results as the harness's JSON and reads them back.
+ *
+ * <p>The document is an array with one object per (scenario, system, parameters), each with exactly
+ * the fields of {@link #FIELDS}, in that order; {@code null} where a figure is not meaningful. Only
+ * {@link Result#inJson()} results are written. Numbers are written plainly (no exponent), rounded
+ * to four decimals. The reader accepts any well-formed JSON of that shape and rejects objects with
+ * missing or unknown fields, naming them. Stateless; thread-safe.
+ */
+public final class ResultJson {
+  /** The fields of every object, in the order written. */
+  public static final List<String> FIELDS =
+      List.of(
+          "scenario",
+          "system",
+          "threads",
+          "value_size",
+          "locals",
+          "ops_per_s",
+          "p50_us",
+          "p99_us",
+          "p999_us",
+          "hit_ratio",
+          "bytes_per_s",
+          "server_rss_bytes");
+
+  private ResultJson() {}
+
+  /** The JSON array of the results that belong in the JSON, pretty-printed, one object a line. */
+  public static String write(List<Result> results) {
+    StringBuilder out = new StringBuilder("[");
+    boolean first = true;
+    for (Result r : results) {
+      if (!r.inJson()) {
+        continue;
+      }
+      out.append(first ? "\n  " : ",\n  ");
+      first = false;
+      writeObject(out, r);
+    }
+    return out.append(first ? "]\n" : "\n]\n").toString();
+  }
+
+  private static void writeObject(StringBuilder out, Result r) {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("scenario", r.scenario().id());
+    fields.put("system", r.system().id());
+    fields.put("threads", r.threads());
+    fields.put("value_size", r.valueSize());
+    fields.put("locals", r.locals());
+    fields.put("ops_per_s", r.opsPerSecond());
+    fields.put("p50_us", r.p50Micros());
+    fields.put("p99_us", r.p99Micros());
+    fields.put("p999_us", r.p999Micros());
+    fields.put("hit_ratio", r.hitRatio());
+    fields.put("bytes_per_s", r.bytesPerSecond());
+    fields.put("server_rss_bytes", r.serverRssBytes());
+    out.append('{');
+    boolean first = true;
+    for (Map.Entry<String, Object> e : fields.entrySet()) {
+      if (!first) {
+        out.append(", ");
+      }
+      first = false;
+      writeString(out, e.getKey());
+      out.append(": ");
+      writeValue(out, e.getValue());
+    }
+    out.append('}');
+  }
+
+  static void writeValue(StringBuilder out, Object v) {
+    if (v == null) {
+      out.append("null");
+    } else if (v instanceof String s) {
+      writeString(out, s);
+    } else if (v instanceof Double d) {
+      writeNumber(out, d);
+    } else if (v instanceof Float f) {
+      writeNumber(out, f.doubleValue());
+    } else if (v instanceof Number n) {
+      out.append(n.longValue());
+    } else if (v instanceof Boolean b) {
+      out.append(b.booleanValue());
+    } else {
+      throw new IllegalArgumentException("cannot write a " + v.getClass().getName() + " as JSON");
+    }
+  }
+
+  private static void writeNumber(StringBuilder out, double d) {
+    if (Double.isNaN(d) || Double.isInfinite(d)) {
+      out.append("null"); // JSON has no NaN or infinity
+      return;
+    }
+    BigDecimal b = BigDecimal.valueOf(d).setScale(4, RoundingMode.HALF_EVEN).stripTrailingZeros();
+    if (b.signum() == 0) {
+      out.append('0');
+    } else {
+      out.append(b.scale() < 0 ? b.setScale(0).toPlainString() : b.toPlainString());
+    }
+  }
+
+  static void writeString(StringBuilder out, String s) {
+    out.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        case '\b' -> out.append("\\b");
+        case '\f' -> out.append("\\f");
+        default -> {
+          if (c < 0x20) {
+            out.append(String.format("\\u%04x", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    out.append('"');
+  }
+
+  /**
+   * Parses a document written by {@link #write} (or by hand in the same shape).
+   *
+   * @throws IllegalArgumentException saying where and why the text is not such a document
+   */
+  public static List<Result> read(String json) {
+    Object doc = new JsonParser(json).parseDocument();
+    if (!(doc instanceof List<?> list)) {
+      throw new IllegalArgumentException("expected a JSON array of results at the top level");
+    }
+    List<Result> results = new ArrayList<>(list.size());
+    for (int i = 0; i < list.size(); i++) {
+      if (!(list.get(i) instanceof Map<?, ?> m)) {
+        throw new IllegalArgumentException("element " + i + " is not a JSON object");
+      }
+      results.add(toResult(i, m));
+    }
+    return results;
+  }
+
+  private static Result toResult(int index, Map<?, ?> m) {
+    Set<?> keys = m.keySet();
+    List<String> missing = new ArrayList<>();
+    for (String f : FIELDS) {
+      if (!keys.contains(f)) {
+        missing.add(f);
+      }
+    }
+    List<Object> unknown = new ArrayList<>();
+    for (Object k : keys) {
+      if (!FIELDS.contains(k)) {
+        unknown.add(k);
+      }
+    }
+    if (!missing.isEmpty() || !unknown.isEmpty()) {
+      throw new IllegalArgumentException(
+          "element " + index + ": missing fields " + missing + ", unknown fields " + unknown);
+    }
+    try {
+      return new Result(
+          Scenario.parse(string(m, "scenario")),
+          SystemId.parse(string(m, "system")),
+          (int) number(m, "threads").longValue(),
+          number(m, "value_size").longValue(),
+          m.get("locals") == null ? null : (int) number(m, "locals").longValue(),
+          number(m, "ops_per_s").doubleValue(),
+          optionalDouble(m, "p50_us"),
+          optionalDouble(m, "p99_us"),
+          optionalDouble(m, "p999_us"),
+          optionalDouble(m, "hit_ratio"),
+          optionalDouble(m, "bytes_per_s"),
+          m.get("server_rss_bytes") == null ? null : number(m, "server_rss_bytes").longValue(),
+          null,
+          Map.of());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("element " + index + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String string(Map<?, ?> m, String field) {
+    if (m.get(field) instanceof String s) {
+      return s;
+    }
+    throw new IllegalArgumentException(field + " must be a string");
+  }
+
+  private static Number number(Map<?, ?> m, String field) {
+    if (m.get(field) instanceof Number n) {
+      return n;
+    }
+    throw new IllegalArgumentException(field + " must be a number");
+  }
+
+  private static Double optionalDouble(Map<?, ?> m, String field) {
+    return m.get(field) == null ? null : number(m, field).doubleValue();
+  }
+}

@@ -1,0 +1,207 @@
+package io.dstore.bench.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class ResultJsonTest {
+  private static final ObjectMapper JACKSON = new ObjectMapper();
+
+  private static Result localHit() {
+    return new Result(
+        Scenario.LOCAL_HIT,
+        SystemId.DSTORE,
+        2,
+        100,
+        null,
+        12_345_678.9,
+        0.11,
+        0.29,
+        2.15,
+        0.99995,
+        null,
+        1_317_011_456L,
+        null,
+        Map.of());
+  }
+
+  private static Result invalidate() {
+    return new Result(
+        Scenario.INVALIDATE,
+        SystemId.HAZELCAST,
+        1,
+        100,
+        32,
+        2_000.5,
+        5_000_000.0,
+        9_900_000.0,
+        9_990_000.0,
+        null,
+        null,
+        null,
+        null,
+        Map.of("delete p99 us", "812.0"));
+  }
+
+  @Test
+  void writesExactlyTheSchemaFieldsInOrderAsJsonThatAnotherParserReads() throws Exception {
+    String json = ResultJson.write(List.of(localHit(), invalidate()));
+
+    JsonNode doc = JACKSON.readTree(json);
+    assertThat(doc.isArray()).isTrue();
+    assertThat(doc).hasSize(2);
+    for (JsonNode row : doc) {
+      List<String> names = new ArrayList<>();
+      row.fieldNames().forEachRemaining(names::add);
+      assertThat(names).containsExactlyElementsOf(ResultJson.FIELDS);
+    }
+    JsonNode first = doc.get(0);
+    assertThat(first.get("scenario").asText()).isEqualTo("local-hit");
+    assertThat(first.get("system").asText()).isEqualTo("dstore");
+    assertThat(first.get("threads").asInt()).isEqualTo(2);
+    assertThat(first.get("value_size").asLong()).isEqualTo(100);
+    assertThat(first.get("locals").isNull()).isTrue();
+    assertThat(first.get("ops_per_s").asDouble()).isEqualTo(12_345_678.9);
+    assertThat(first.get("p999_us").asDouble()).isEqualTo(2.15);
+    assertThat(first.get("hit_ratio").asDouble()).isEqualTo(1.0); // rounded to four decimals
+    assertThat(first.get("bytes_per_s").isNull()).isTrue();
+    assertThat(first.get("server_rss_bytes").asLong()).isEqualTo(1_317_011_456L);
+    JsonNode second = doc.get(1);
+    assertThat(second.get("locals").asInt()).isEqualTo(32);
+    assertThat(second.get("server_rss_bytes").isNull()).isTrue();
+  }
+
+  @Test
+  void writesPlainNumbersWithoutExponentsAndNullForNonFiniteValues() {
+    Result r =
+        new Result(
+            Scenario.LARGE,
+            SystemId.REDIS,
+            1,
+            256L << 20,
+            null,
+            Double.NaN,
+            1e-7,
+            Double.POSITIVE_INFINITY,
+            3.0e10,
+            null,
+            1.5e9,
+            null,
+            null,
+            Map.of());
+
+    String json = ResultJson.write(List.of(r));
+
+    assertThat(json).doesNotContainIgnoringCase("e+").doesNotContain("E1").doesNotContain("NaN");
+    assertThat(json)
+        .contains("\"ops_per_s\": null")
+        .contains("\"p50_us\": 0,")
+        .contains("\"p99_us\": null")
+        .contains("\"p999_us\": 30000000000")
+        .contains("\"value_size\": 268435456")
+        .contains("\"bytes_per_s\": 1500000000");
+  }
+
+  @Test
+  void leavesOutTableOnlyVariantsAndExtras() throws Exception {
+    Result thin =
+        new Result(
+            Scenario.REMOTE_GET,
+            SystemId.DSTORE,
+            16,
+            100,
+            null,
+            1000,
+            1.0,
+            2.0,
+            3.0,
+            null,
+            100_000.0,
+            null,
+            "dstore-thin",
+            Map.of());
+
+    String json = ResultJson.write(List.of(thin, invalidate()));
+
+    assertThat(JACKSON.readTree(json)).hasSize(1);
+    assertThat(json).doesNotContain("dstore-thin").doesNotContain("delete p99");
+  }
+
+  @Test
+  void writesAnEmptyArrayForNoResults() throws Exception {
+    assertThat(JACKSON.readTree(ResultJson.write(List.of())).isArray()).isTrue();
+    assertThat(ResultJson.read(ResultJson.write(List.of()))).isEmpty();
+  }
+
+  @Test
+  void readsBackWhatItWrote() {
+    List<Result> back = ResultJson.read(ResultJson.write(List.of(localHit(), invalidate())));
+
+    assertThat(back).hasSize(2);
+    Result a = back.get(0);
+    assertThat(a.scenario()).isEqualTo(Scenario.LOCAL_HIT);
+    assertThat(a.system()).isEqualTo(SystemId.DSTORE);
+    assertThat(a.threads()).isEqualTo(2);
+    assertThat(a.locals()).isNull();
+    assertThat(a.opsPerSecond()).isEqualTo(12_345_678.9);
+    assertThat(a.p50Micros()).isEqualTo(0.11);
+    assertThat(a.serverRssBytes()).isEqualTo(1_317_011_456L);
+    Result b = back.get(1);
+    assertThat(b.locals()).isEqualTo(32);
+    assertThat(b.hitRatio()).isNull();
+    assertThat(b.extras()).isEmpty();
+  }
+
+  @Test
+  void escapesStringsSoTheyParseBack() throws Exception {
+    StringBuilder sb = new StringBuilder();
+    ResultJson.writeString(sb, "a\"b\\c\nd\u0001é");
+
+    assertThat(JACKSON.readTree(sb.toString()).asText()).isEqualTo("a\"b\\c\nd\u0001é");
+    assertThat(new JsonParser(sb.toString()).parseDocument()).isEqualTo("a\"b\\c\nd\u0001é");
+  }
+
+  @Test
+  void refusesObjectsWithMissingOrUnknownFieldsNamingThem() {
+    String missing = "[{\"scenario\": \"put\", \"system\": \"redis\"}]";
+    String unknown =
+        ResultJson.write(List.of(localHit())).replace("\"threads\"", "\"thread_count\"");
+
+    assertThatThrownBy(() -> ResultJson.read(missing))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("missing fields")
+        .hasMessageContaining("ops_per_s");
+    assertThatThrownBy(() -> ResultJson.read(unknown))
+        .hasMessageContaining("thread_count")
+        .hasMessageContaining("threads");
+  }
+
+  @Test
+  void refusesMalformedJsonSayingWhere() {
+    assertThatThrownBy(() -> ResultJson.read("[{\"scenario\": }]"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("line 1, column 15");
+    assertThatThrownBy(() -> ResultJson.read("[] x")).hasMessageContaining("after the document");
+    assertThatThrownBy(() -> ResultJson.read("{}")).hasMessageContaining("array");
+    assertThatThrownBy(() -> ResultJson.read("[1.]")).hasMessageContaining("digits must follow");
+  }
+
+  @Test
+  void refusesUnknownScenarioAndSystemNames() {
+    String json = ResultJson.write(List.of(localHit()));
+
+    assertThatThrownBy(() -> ResultJson.read(json.replace("local-hit", "local-miss")))
+        .hasMessageContaining("unknown scenario 'local-miss'");
+    assertThatThrownBy(() -> ResultJson.read(json.replace("\"dstore\"", "\"memcached\"")))
+        .hasMessageContaining("unknown system 'memcached'");
+  }
+}
