@@ -220,28 +220,30 @@ public final class LocalStore implements Dstore {
 
   @Override
   public byte[] get(byte[] key) {
-    return read(Key.copyOf(key)).value.bytes.clone();
+    return read(key).value.bytes.clone();
   }
 
   @Override
   public ByteBuffer getBuffer(byte[] key) {
-    return ByteBuffer.wrap(read(Key.copyOf(key)).value.bytes).asReadOnlyBuffer();
+    return read(key).value.view();
   }
 
   @Override
   public Entry getEntry(byte[] key) {
-    Read r = read(Key.copyOf(key));
+    Read r = read(key);
     return new Entry(r.value.bytes, r.value.info, r.fromCache);
   }
 
   private record Read(CachedValue value, boolean fromCache) {}
 
-  private Read read(Key k) {
+  /** A hit looks the caller's key up in place; only a miss copies it. */
+  private Read read(byte[] key) {
     checkOpen();
-    CachedValue hit = hit(k);
+    CachedValue hit = hit(Key.view(key));
     if (hit != null) {
       return new Read(hit, true);
     }
+    Key k = Key.copyOf(key);
     cache.countMiss();
     return new Read(fetch(k), false);
   }
@@ -461,7 +463,7 @@ public final class LocalStore implements Dstore {
 
   @Override
   public boolean isCached(byte[] key) {
-    return serving() && cache.peek(Key.copyOf(key)) != null;
+    return serving() && cache.peek(Key.view(key)) != null;
   }
 
   // ---- async --------------------------------------------------------------

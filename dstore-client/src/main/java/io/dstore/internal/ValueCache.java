@@ -2,6 +2,7 @@ package io.dstore.internal;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import io.dstore.proto.KeyGeneration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,6 +43,7 @@ final class ValueCache {
   private final Map<Key, CompletableFuture<CachedValue>> inflight = new ConcurrentHashMap<>();
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
+  private final LongAdder evictions = new LongAdder(); // not Caffeine's stats: they slow every hit
 
   ValueCache(long capacityBytes, long maxEntryBytes) {
     this.capacityBytes = capacityBytes;
@@ -54,7 +56,12 @@ final class ValueCache {
             .maximumWeight(capacityBytes)
             .weigher((Key k, CachedValue v) -> weight(k, v))
             .executor(Runnable::run)
-            .recordStats()
+            .evictionListener(
+                (Key k, CachedValue v, RemovalCause cause) -> {
+                  if (cause.wasEvicted()) {
+                    evictions.increment();
+                  }
+                })
             .build();
   }
 
@@ -168,7 +175,7 @@ final class ValueCache {
   }
 
   long evictions() {
-    return cache.stats().evictionCount();
+    return evictions.sum();
   }
 
   long entries() {

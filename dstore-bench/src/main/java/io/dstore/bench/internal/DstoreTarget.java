@@ -199,6 +199,18 @@ final class DstoreTarget implements AutoCloseable {
     }
 
     @Override
+    public boolean read(BenchKey key) {
+      try {
+        return dstore.getBuffer(key.bytes()).hasRemaining();
+      } catch (DstoreException e) {
+        if (e.code() == ErrorCode.NOT_FOUND) {
+          return false;
+        }
+        throw e;
+      }
+    }
+
+    @Override
     public void put(BenchKey key, byte[] value) {
       dstore.put(key.bytes(), value);
     }

@@ -10,6 +10,15 @@ interface KvClient extends AutoCloseable {
   /** The value of {@code key}, or null if absent. */
   byte[] get(BenchKey key);
 
+  /**
+   * Reads {@code key} the cheapest way the client offers for a read whose bytes are only looked at,
+   * not kept (what {@code local-hit} measures); true if it was present. Every peer returns its
+   * cached value without a copy, so dstore uses its zero-copy read-only view here.
+   */
+  default boolean read(BenchKey key) {
+    return get(key) != null;
+  }
+
   /** Writes {@code key}; keys written by the harness are always new. */
   void put(BenchKey key, byte[] value);
 

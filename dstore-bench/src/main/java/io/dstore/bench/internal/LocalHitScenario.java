@@ -179,7 +179,7 @@ final class LocalHitScenario implements ScenarioRunner {
                 t -> {
                   SplittableRandom random = new SplittableRandom(42 + t);
                   return () -> {
-                    if (client.get(keys[random.nextInt(keys.length)]) == null) {
+                    if (!client.read(keys[random.nextInt(keys.length)])) {
                       throw new IllegalStateException("a cached key read as absent");
                     }
                   };
