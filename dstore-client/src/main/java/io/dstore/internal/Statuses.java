@@ -58,7 +58,7 @@ final class Statuses {
               : status.getCause() != null
                   ? status.getCause().getMessage()
                   : status.getCode().name();
-      message = "cannot reach Global at " + target + ": " + cause;
+      message = "cannot reach Global at " + target + ": " + cause + transportDetail(t);
     } else {
       message = description != null ? description : status.getCode().name();
     }
@@ -89,6 +89,26 @@ final class Statuses {
     Metadata trailers = new Metadata();
     trailers.put(CODE_KEY, code.name());
     return status.withDescription(message).asRuntimeException(trailers);
+  }
+
+  /**
+   * What the transport said underneath gRPC's terse "io exception" or "ssl exception": the deepest
+   * cause's message, and a hint when TLS failed.
+   */
+  private static String transportDetail(Throwable t) {
+    Throwable root = t;
+    boolean tls = false;
+    for (Throwable c = t; c != null && c.getCause() != c; c = c.getCause()) {
+      root = c;
+      tls |= c instanceof javax.net.ssl.SSLException;
+    }
+    String detail = root == t || root.getMessage() == null ? "" : " (" + root.getMessage() + ")";
+    if (tls) {
+      return detail
+          + "; the TLS handshake failed: check that the CA (--tls-ca) signed the server's"
+          + " certificate and, if the server requires one, the client certificate";
+    }
+    return detail;
   }
 
   static DstoreException invalidArgument(String message) {

@@ -46,7 +46,8 @@ public final class ConnectionLimiter extends ServerTransportFilter implements Se
 
   @Override
   public void transportTerminated(Attributes attributes) {
-    Admission a = attributes.get(ADMISSION);
+    // Null when the transport never became ready (a failed TLS handshake, say).
+    Admission a = attributes == null ? null : attributes.get(ADMISSION);
     if (a != null) {
       open.decrementAndGet();
       a.release();
