@@ -240,7 +240,10 @@ public final class DaemonService extends GlobalGrpc.GlobalImplBase {
         Range range = Range.of(request, info.size());
         gate.send(GetChunk.newBuilder().setInfo(toProto(info)).build());
         ChunkingStream sink = new ChunkingStream(gate, chunk);
-        ValueInfo read = dstore.get(key, range.offset, range.length, sink);
+        boolean whole = !request.hasOffset() && !request.hasLength();
+        // The whole value is read as such, so that the Local may cache it on the way.
+        ValueInfo read =
+            whole ? dstore.get(key, sink) : dstore.get(key, range.offset, range.length, sink);
         sink.flush();
         if (!read.equals(info)) {
           throw new DstoreException(
