@@ -207,6 +207,7 @@ public final class DstoreDaemon implements AutoCloseable {
         return;
       }
       closed = true;
+      String where = address();
       server.shutdown();
       try {
         if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -217,7 +218,7 @@ public final class DstoreDaemon implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
       release();
-      log.info("Local daemon on {} stopped", address());
+      log.info("Local daemon on {} stopped", where);
     }
   }
 
