@@ -48,6 +48,22 @@ import org.slf4j.LoggerFactory;
 public final class DstoreDaemon implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DstoreDaemon.class);
 
+  /**
+   * grpc-java logs every connection that fails before speaking HTTP/2 at INFO with a stack trace
+   * (java.util.logging); such clients are expected, so they are quieted to warnings unless a level
+   * was configured. Held here: java.util.logging keeps loggers, and their levels, only weakly.
+   */
+  private static final java.util.logging.Logger GRPC_TRANSPORT_LOG =
+      quiet("io.grpc.netty.shaded.io.grpc.netty.NettyServerTransport");
+
+  private static java.util.logging.Logger quiet(String name) {
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+    if (logger.getLevel() == null) {
+      logger.setLevel(java.util.logging.Level.WARNING);
+    }
+    return logger;
+  }
+
   private final Builder config;
   private final Object lifecycle = new Object();
   private Server server; // guarded by lifecycle
@@ -77,6 +93,7 @@ public final class DstoreDaemon implements AutoCloseable {
         throw new IllegalStateException("already started");
       }
       started = true;
+      log.debug("gRPC transport failures are logged from {}", GRPC_TRANSPORT_LOG.getLevel());
       executor = Executors.newVirtualThreadPerTaskExecutor();
       try {
         ServerBuilder<?> builder;

@@ -90,6 +90,24 @@ public final class GlobalServer implements AutoCloseable {
   public static final int DEFAULT_MAX_SUBSCRIPTIONS = 10_000;
 
   private static final Logger log = LoggerFactory.getLogger(GlobalServer.class);
+
+  /**
+   * grpc-java logs every connection that fails before speaking HTTP/2 (a port scan, a plain HTTP
+   * request, random bytes) at INFO with a stack trace, through java.util.logging. Such clients are
+   * expected; they are quieted to warnings unless a level was configured for this logger. Held here
+   * because java.util.logging keeps loggers only weakly, with their levels.
+   */
+  private static final java.util.logging.Logger GRPC_TRANSPORT_LOG =
+      quiet("io.grpc.netty.shaded.io.grpc.netty.NettyServerTransport");
+
+  private static java.util.logging.Logger quiet(String name) {
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+    if (logger.getLevel() == null) {
+      logger.setLevel(java.util.logging.Level.WARNING);
+    }
+    return logger;
+  }
+
   private static final String SERVICE_NAME = "dstore.v1.Global";
 
   private final Builder config;
@@ -125,6 +143,7 @@ public final class GlobalServer implements AutoCloseable {
         throw new IllegalStateException("already started");
       }
       started = true;
+      log.debug("gRPC transport failures are logged from {}", GRPC_TRANSPORT_LOG.getLevel());
       storage = config.storage != null ? config.storage : Storage.memory();
       callbacks = Executors.newCachedThreadPool(daemonThreads("dstore-global"));
       timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("dstore-global-timer"));
