@@ -54,12 +54,16 @@ public final class DstoreDaemon implements AutoCloseable {
    * was configured. Held here: java.util.logging keeps loggers, and their levels, only weakly.
    */
   private static final java.util.logging.Logger GRPC_TRANSPORT_LOG =
-      quiet("io.grpc.netty.shaded.io.grpc.netty.NettyServerTransport");
+      quiet("io.grpc.netty.shaded.io.grpc.netty.NettyServerTransport", "WARNING");
 
-  private static java.util.logging.Logger quiet(String name) {
+  /** Likewise for a message over the size limit, logged at WARNING with a stack trace. */
+  private static final java.util.logging.Logger GRPC_STREAM_LOG =
+      quiet("io.grpc.netty.shaded.io.grpc.netty.NettyServerStream", "SEVERE");
+
+  private static java.util.logging.Logger quiet(String name, String level) {
     java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
     if (logger.getLevel() == null) {
-      logger.setLevel(java.util.logging.Level.WARNING);
+      logger.setLevel(java.util.logging.Level.parse(level));
     }
     return logger;
   }
@@ -93,7 +97,10 @@ public final class DstoreDaemon implements AutoCloseable {
         throw new IllegalStateException("already started");
       }
       started = true;
-      log.debug("gRPC transport failures are logged from {}", GRPC_TRANSPORT_LOG.getLevel());
+      log.debug(
+          "gRPC transport and stream failures are logged from {} and {}",
+          GRPC_TRANSPORT_LOG.getLevel(),
+          GRPC_STREAM_LOG.getLevel());
       executor = Executors.newVirtualThreadPerTaskExecutor();
       try {
         ServerBuilder<?> builder;

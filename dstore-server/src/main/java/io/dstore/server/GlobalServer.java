@@ -98,12 +98,16 @@ public final class GlobalServer implements AutoCloseable {
    * because java.util.logging keeps loggers only weakly, with their levels.
    */
   private static final java.util.logging.Logger GRPC_TRANSPORT_LOG =
-      quiet("io.grpc.netty.shaded.io.grpc.netty.NettyServerTransport");
+      quiet("io.grpc.netty.shaded.io.grpc.netty.NettyServerTransport", "WARNING");
 
-  private static java.util.logging.Logger quiet(String name) {
+  /** Likewise for a message over the size limit, logged at WARNING with a stack trace. */
+  private static final java.util.logging.Logger GRPC_STREAM_LOG =
+      quiet("io.grpc.netty.shaded.io.grpc.netty.NettyServerStream", "SEVERE");
+
+  private static java.util.logging.Logger quiet(String name, String level) {
     java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
     if (logger.getLevel() == null) {
-      logger.setLevel(java.util.logging.Level.WARNING);
+      logger.setLevel(java.util.logging.Level.parse(level));
     }
     return logger;
   }
@@ -143,7 +147,10 @@ public final class GlobalServer implements AutoCloseable {
         throw new IllegalStateException("already started");
       }
       started = true;
-      log.debug("gRPC transport failures are logged from {}", GRPC_TRANSPORT_LOG.getLevel());
+      log.debug(
+          "gRPC transport and stream failures are logged from {} and {}",
+          GRPC_TRANSPORT_LOG.getLevel(),
+          GRPC_STREAM_LOG.getLevel());
       storage = config.storage != null ? config.storage : Storage.memory();
       callbacks = Executors.newCachedThreadPool(daemonThreads("dstore-global"));
       timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("dstore-global-timer"));
