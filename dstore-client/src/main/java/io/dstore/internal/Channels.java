@@ -1,12 +1,36 @@
 package io.dstore.internal;
 
+import io.dstore.DstoreException;
 import io.dstore.DstoreOptions;
+import io.dstore.ErrorCode;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ChannelCredentials;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall.SimpleForwardingClientCall;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-/** Builds the channel a Local uses to reach Global (or a Local daemon). */
+/**
+ * Builds the channel a Local uses to reach Global (or a Local daemon): TLS when {@link
+ * DstoreOptions#tlsCa()} is set (with the client certificate, if any, for mutual TLS), plaintext
+ * otherwise; and the bearer token, if any, on every call.
+ */
 final class Channels {
+  /** The header that carries the token. */
+  static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
   private Channels() {}
 
   /** Checks that {@code target} is {@code host:port} with a valid port. */
@@ -25,15 +49,73 @@ final class Channels {
     }
   }
 
+  /**
+   * Opens a channel to {@code target}.
+   *
+   * @throws DstoreException INVALID_ARGUMENT if the address is malformed, a TLS file cannot be read
+   *     or the token cannot travel in a header
+   */
   static ManagedChannel open(String target, DstoreOptions options) {
     checkTarget(target);
-    return NettyChannelBuilder.forTarget(target)
-        .usePlaintext()
+    NettyChannelBuilder builder =
+        options.tlsCa().isPresent()
+            ? NettyChannelBuilder.forTarget(target, tls(options))
+            : NettyChannelBuilder.forTarget(target).usePlaintext();
+    options.token().ifPresent(token -> builder.intercept(bearer(token)));
+    return builder
         .keepAliveTime(10, TimeUnit.SECONDS)
         .keepAliveTimeout(5, TimeUnit.SECONDS)
         .keepAliveWithoutCalls(true)
         .maxInboundMessageSize(Integer.MAX_VALUE)
         .userAgent("dstore-local")
         .build();
+  }
+
+  private static ChannelCredentials tls(DstoreOptions options) {
+    TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder();
+    try {
+      tls.trustManager(read(options.tlsCa().orElseThrow(), "TLS CA certificate"));
+      if (options.tlsCert().isPresent()) {
+        tls.keyManager(
+            read(options.tlsCert().get(), "TLS client certificate"),
+            read(options.tlsKey().orElseThrow(), "TLS client key"));
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      throw new DstoreException(ErrorCode.INVALID_ARGUMENT, e.getMessage(), e);
+    }
+    return tls.build();
+  }
+
+  private static InputStream read(Path file, String what) throws IOException {
+    try {
+      return new ByteArrayInputStream(Files.readAllBytes(file));
+    } catch (IOException e) {
+      throw new IOException("cannot read the " + what + " " + file + ": " + e, e);
+    }
+  }
+
+  /** Adds {@code authorization: Bearer <token>} to every call. */
+  static ClientInterceptor bearer(String token) {
+    for (int i = 0; i < token.length(); i++) {
+      char c = token.charAt(i);
+      if (c < 0x21 || c > 0x7e) {
+        throw Statuses.invalidArgument(
+            "token must be printable ASCII without spaces (character " + (i + 1) + " is not)");
+      }
+    }
+    String value = "Bearer " + token;
+    return new ClientInterceptor() {
+      @Override
+      public <Q, R> ClientCall<Q, R> interceptCall(
+          MethodDescriptor<Q, R> method, CallOptions callOptions, Channel next) {
+        return new SimpleForwardingClientCall<>(next.newCall(method, callOptions)) {
+          @Override
+          public void start(Listener<R> responseListener, Metadata headers) {
+            headers.put(AUTHORIZATION, value);
+            super.start(responseListener, headers);
+          }
+        };
+      }
+    };
   }
 }

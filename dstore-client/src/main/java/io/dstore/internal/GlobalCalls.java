@@ -204,8 +204,9 @@ final class GlobalCalls {
    *
    * @param info the value's metadata
    * @param cacheable false when Global said the key is being deleted
+   * @param fromCache true when a Local daemon answered from its cache
    */
-  record Download(ValueInfo info, boolean cacheable) {}
+  record Download(ValueInfo info, boolean cacheable, boolean fromCache) {}
 
   /** Streams a value (or range) to {@code out}; verifies the SHA-256 when the whole was read. */
   Download getStream(Key key, Long offset, Long length, ChunkSink out) {
@@ -218,6 +219,7 @@ final class GlobalCalls {
                   getRequest(key, offset, length).toBuilder().setChunkSize(chunkSize).build());
       ValueInfo info = null;
       boolean cacheable = true;
+      boolean fromCache = false;
       MessageDigest digest = Sha256.newDigest();
       long received = 0;
       while (chunks.hasNext()) {
@@ -228,6 +230,7 @@ final class GlobalCalls {
           }
           info = toInfo(chunk.getInfo());
           cacheable = !chunk.getDeleting();
+          fromCache = chunk.getFromCache();
           out.begin(info);
         }
         ByteString data = chunk.getData();
@@ -257,7 +260,7 @@ final class GlobalCalls {
               "downloaded bytes hash to " + actual + ", Global says " + info.sha256());
         }
       }
-      return new Download(info, cacheable);
+      return new Download(info, cacheable, fromCache);
     } catch (IOException e) {
       context.cancel(e);
       throw new DstoreException(

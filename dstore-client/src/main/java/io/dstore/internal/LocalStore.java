@@ -245,6 +245,11 @@ public final class LocalStore implements Dstore {
     }
     Key k = Key.copyOf(key);
     cache.countMiss();
+    if (subscription == null) {
+      // A thin client: the answer says whether a Local daemon served it from its cache.
+      Fetched f = fetchUncached(k);
+      return new Read(f.value, f.fromCache);
+    }
     return new Read(fetch(k), false);
   }
 
@@ -309,13 +314,17 @@ public final class LocalStore implements Dstore {
     }
   }
 
-  /** A value fetched from Global, and whether it may be cached (not while being deleted). */
-  private record Fetched(CachedValue value, boolean cacheable) {}
+  /**
+   * A value fetched from Global, whether it may be cached (not while being deleted), and whether a
+   * Local daemon answered from its cache.
+   */
+  private record Fetched(CachedValue value, boolean cacheable, boolean fromCache) {}
 
   private Fetched fetchUncached(Key k) {
     GetResponse response = calls.get(k, null, null);
     ValueInfo info = GlobalCalls.toInfo(response.getInfo());
     boolean cacheable = !response.getDeleting();
+    boolean fromCache = response.getFromCache();
     byte[] bytes;
     if (response.getStreamed()) {
       if (info.size() > Integer.MAX_VALUE - 8) {
@@ -329,6 +338,7 @@ public final class LocalStore implements Dstore {
       GlobalCalls.Download download = calls.getStream(k, null, null, GlobalCalls.to(out));
       info = download.info();
       cacheable = download.cacheable();
+      fromCache = download.fromCache();
       bytes = out.toByteArray();
     } else {
       bytes = response.getValue().toByteArray();
@@ -339,7 +349,7 @@ public final class LocalStore implements Dstore {
             "fetched bytes hash to " + actual + ", Global says " + info.sha256());
       }
     }
-    return new Fetched(new CachedValue(bytes, info), cacheable);
+    return new Fetched(new CachedValue(bytes, info), cacheable, fromCache);
   }
 
   @Override

@@ -6,7 +6,11 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
-/** The one place where the Local turns gRPC statuses into {@link DstoreException}s. */
+/**
+ * The one place where the client side turns gRPC statuses into {@link DstoreException}s, and (for a
+ * Local daemon answering other processes) {@link DstoreException}s back into statuses carrying the
+ * {@code dstore-error-code} trailer.
+ */
 final class Statuses {
   static final Metadata.Key<String> CODE_KEY =
       Metadata.Key.of("dstore-error-code", Metadata.ASCII_STRING_MARSHALLER);
@@ -32,6 +36,20 @@ final class Statuses {
       code = transport ? ErrorCode.UNAVAILABLE : codeOf(status.getCode());
     }
     String description = status.getDescription();
+    if (named == null
+        && status.getCode() == Status.Code.RESOURCE_EXHAUSTED
+        && description != null
+        && description.contains("message exceeds maximum size")) {
+      // gRPC's own refusal of an oversize message, from the server's transport: no trailer.
+      return new DstoreException(
+          ErrorCode.TOO_LARGE,
+          "request is larger than the server at "
+              + target
+              + " accepts in one message ("
+              + description
+              + "; the limit is set with --max-message-size); send large values as streams",
+          t);
+    }
     String message;
     if (code == ErrorCode.UNAVAILABLE) {
       String cause =
@@ -40,11 +58,57 @@ final class Statuses {
               : status.getCause() != null
                   ? status.getCause().getMessage()
                   : status.getCode().name();
-      message = "cannot reach Global at " + target + ": " + cause;
+      message = "cannot reach Global at " + target + ": " + cause + transportDetail(t);
     } else {
       message = description != null ? description : status.getCode().name();
     }
     return new DstoreException(code, message, t);
+  }
+
+  /**
+   * The status a daemon answers with for {@code t}: a {@link DstoreException}'s code travels in the
+   * trailer; anything else is INTERNAL.
+   */
+  static io.grpc.StatusRuntimeException toStatus(Throwable t) {
+    if (t instanceof io.grpc.StatusRuntimeException e) {
+      return e;
+    }
+    ErrorCode code = t instanceof DstoreException d ? d.code() : ErrorCode.INTERNAL;
+    String message = t instanceof DstoreException ? t.getMessage() : "internal error: " + t;
+    Status status =
+        switch (code) {
+          case NOT_FOUND -> Status.NOT_FOUND;
+          case ALREADY_EXISTS -> Status.ALREADY_EXISTS;
+          case INVALID_ARGUMENT, TOO_LARGE, INTEGRITY -> Status.INVALID_ARGUMENT;
+          case UNAVAILABLE -> Status.UNAVAILABLE;
+          case UNAUTHENTICATED -> Status.UNAUTHENTICATED;
+          case PERMISSION_DENIED -> Status.PERMISSION_DENIED;
+          case RESOURCE_EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
+          case INTERNAL -> Status.INTERNAL;
+        };
+    Metadata trailers = new Metadata();
+    trailers.put(CODE_KEY, code.name());
+    return status.withDescription(message).asRuntimeException(trailers);
+  }
+
+  /**
+   * What the transport said underneath gRPC's terse "io exception" or "ssl exception": the deepest
+   * cause's message, and a hint when TLS failed.
+   */
+  private static String transportDetail(Throwable t) {
+    Throwable root = t;
+    boolean tls = false;
+    for (Throwable c = t; c != null && c.getCause() != c; c = c.getCause()) {
+      root = c;
+      tls |= c instanceof javax.net.ssl.SSLException;
+    }
+    String detail = root == t || root.getMessage() == null ? "" : " (" + root.getMessage() + ")";
+    if (tls) {
+      return detail
+          + "; the TLS handshake failed: check that the CA (--tls-ca) signed the server's"
+          + " certificate and, if the server requires one, the client certificate";
+    }
+    return detail;
   }
 
   static DstoreException invalidArgument(String message) {

@@ -2,19 +2,32 @@ package io.dstore.server;
 
 import static java.util.Objects.requireNonNull;
 
+import io.dstore.server.internal.ConnectionLimiter;
+import io.dstore.server.internal.GlobalMetrics;
 import io.dstore.server.internal.GlobalService;
 import io.dstore.server.internal.InvalidationHub;
 import io.dstore.server.internal.Limits;
+import io.dstore.server.internal.MetricsHttpServer;
+import io.dstore.server.internal.ServerSetup;
+import io.dstore.server.internal.SubscriptionLimiter;
+import io.dstore.server.internal.TokenAuthenticator;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -32,6 +45,21 @@ import org.slf4j.LoggerFactory;
  * <p>Lifecycle: {@link #builder()} … {@link Builder#build()}, then {@link #start()}; {@link
  * #close()} stops it gracefully (health turns NOT_SERVING, calls in flight finish, subscriptions
  * end) and closes the storage. Thread-safe.
+ *
+ * <p><b>Security.</b> With {@link Builder#tls} every connection is TLS; with {@link
+ * Builder#tlsClientCa} a client must also present a certificate signed by that CA, or the handshake
+ * fails. With {@link Builder#token} every call to the dstore service must carry {@code
+ * authorization: Bearer <token>}, or it is refused with UNAUTHENTICATED before anything is read or
+ * written. The gRPC health service ({@code grpc.health.v1.Health}) needs no token, so that
+ * orchestrators can probe it; it still needs TLS (and a client certificate) when those are on.
+ *
+ * <p><b>Limits.</b> Each has a default and a builder option, and each refusal names the limit and
+ * its CLI flag: key, value and message size, concurrent streams per connection, connections, idle
+ * streams and subscriptions (see the builder).
+ *
+ * <p><b>Observability.</b> Micrometer meters (see {@code GlobalMetrics}) are always kept; {@link
+ * Builder#metricsListen} serves them at {@code GET /metrics} in Prometheus' text format. gRPC
+ * health reports SERVING while running and NOT_SERVING from the moment {@link #close()} begins.
  */
 public final class GlobalServer implements AutoCloseable {
   /** 1,024 bytes. */
@@ -49,7 +77,41 @@ public final class GlobalServer implements AutoCloseable {
   /** 100,000 invalidations. */
   public static final int DEFAULT_INVALIDATION_LOG = 100_000;
 
+  /** 1,000 concurrent calls (HTTP/2 streams) per connection. */
+  public static final int DEFAULT_MAX_STREAMS_PER_CONNECTION = 1_000;
+
+  /** 10,000 connections. */
+  public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+
+  /** 30 seconds. */
+  public static final Duration DEFAULT_IDLE_STREAM_TIMEOUT = Duration.ofSeconds(30);
+
+  /** 10,000 subscriptions, one per connected Local. */
+  public static final int DEFAULT_MAX_SUBSCRIPTIONS = 10_000;
+
   private static final Logger log = LoggerFactory.getLogger(GlobalServer.class);
+
+  /**
+   * grpc-java logs every connection that fails before speaking HTTP/2 (a port scan, a plain HTTP
+   * request, random bytes) at INFO with a stack trace, through java.util.logging. Such clients are
+   * expected; they are quieted to warnings unless a level was configured for this logger. Held here
+   * because java.util.logging keeps loggers only weakly, with their levels.
+   */
+  private static final java.util.logging.Logger GRPC_TRANSPORT_LOG =
+      quiet("io.grpc.netty.shaded.io.grpc.netty.NettyServerTransport", "WARNING");
+
+  /** Likewise for a message over the size limit, logged at WARNING with a stack trace. */
+  private static final java.util.logging.Logger GRPC_STREAM_LOG =
+      quiet("io.grpc.netty.shaded.io.grpc.netty.NettyServerStream", "SEVERE");
+
+  private static java.util.logging.Logger quiet(String name, String level) {
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+    if (logger.getLevel() == null) {
+      logger.setLevel(java.util.logging.Level.parse(level));
+    }
+    return logger;
+  }
+
   private static final String SERVICE_NAME = "dstore.v1.Global";
 
   private final Builder config;
@@ -60,6 +122,8 @@ public final class GlobalServer implements AutoCloseable {
   private InvalidationHub hub;
   private ExecutorService callbacks;
   private ScheduledExecutorService timers;
+  private PrometheusMeterRegistry registry;
+  private MetricsHttpServer metricsHttp;
   private boolean started;
   private boolean closed;
 
@@ -83,6 +147,10 @@ public final class GlobalServer implements AutoCloseable {
         throw new IllegalStateException("already started");
       }
       started = true;
+      log.debug(
+          "gRPC transport and stream failures are logged from {} and {}",
+          GRPC_TRANSPORT_LOG.getLevel(),
+          GRPC_STREAM_LOG.getLevel());
       storage = config.storage != null ? config.storage : Storage.memory();
       callbacks = Executors.newCachedThreadPool(daemonThreads("dstore-global"));
       timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("dstore-global-timer"));
@@ -101,37 +169,92 @@ public final class GlobalServer implements AutoCloseable {
               callbacks);
       Limits limits = new Limits(config.maxKeyBytes, config.maxValueBytes, config.maxMessageBytes);
       health = new HealthStatusManager();
+      ConnectionLimiter connections = new ConnectionLimiter(config.maxConnections);
+      SubscriptionLimiter subscriptions = new SubscriptionLimiter(config.maxSubscriptions);
+      registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      GlobalMetrics metrics =
+          new GlobalMetrics(registry, storage, hub, connections::open, subscriptions::open);
       ServerBuilder<?> builder;
       if (config.inProcessName != null) {
+        // In-process transport: no socket, so TLS and per-connection stream limits do not apply.
         builder = InProcessServerBuilder.forName(config.inProcessName);
       } else {
+        InetSocketAddress address = new InetSocketAddress(config.host, config.port);
+        NettyServerBuilder netty;
+        try {
+          netty =
+              config.tlsCert != null
+                  ? NettyServerBuilder.forAddress(
+                      address, ServerSetup.tls(config.tlsCert, config.tlsKey, config.tlsClientCa))
+                  : NettyServerBuilder.forAddress(address);
+        } catch (IOException e) {
+          closed = true;
+          closeQuietly();
+          throw e;
+        }
         builder =
-            NettyServerBuilder.forAddress(new InetSocketAddress(config.host, config.port))
+            netty
                 .permitKeepAliveTime(5, TimeUnit.SECONDS)
-                .permitKeepAliveWithoutCalls(true);
+                .permitKeepAliveWithoutCalls(true)
+                .maxConcurrentCallsPerConnection(config.maxStreamsPerConnection);
       }
+      // Outermost first: metrics see every refusal; the token is checked before anything counts
+      // against the subscription limit.
+      List<ServerInterceptor> interceptors = new ArrayList<>();
+      interceptors.add(subscriptions);
+      if (config.token != null) {
+        interceptors.add(new TokenAuthenticator(config.token));
+      }
+      interceptors.add(connections);
+      interceptors.add(metrics.interceptor());
+      GlobalService service =
+          new GlobalService(
+              storage,
+              hub,
+              limits,
+              callbacks,
+              ServerSetup.idleTimeout(timers, config.idleStreamTimeout),
+              metrics);
       server =
           builder
               .executor(callbacks)
               .maxInboundMessageSize(config.maxMessageBytes)
-              .addService(new GlobalService(storage, hub, limits, callbacks))
-              .addService(health.getHealthService())
+              .addTransportFilter(connections)
+              .addService(
+                  ServerInterceptors.intercept(
+                      service, interceptors.toArray(ServerInterceptor[]::new)))
+              .addService(
+                  ServerInterceptors.intercept(health.getHealthService(), metrics.interceptor()))
               .build();
       try {
         server.start();
-      } catch (IOException e) {
+        if (config.metricsHost != null) {
+          metricsHttp = MetricsHttpServer.start(config.metricsHost, config.metricsPort, registry);
+        }
+      } catch (IOException | RuntimeException e) {
+        server.shutdownNow();
+        closed = true;
         closeQuietly();
         throw new IOException(
-            "cannot listen on " + config.host + ":" + config.port + ": " + e.getMessage(), e);
+            "cannot start Global on " + config.host + ":" + config.port + ": " + e.getMessage(), e);
       }
       health.setStatus("", ServingStatus.SERVING);
       health.setStatus(SERVICE_NAME, ServingStatus.SERVING);
       log.info(
-          "Global started on {} with {} storage, {} coherence, {} ms leases",
+          "Global started on {} with {} storage, {} coherence, {} ms leases, {}{}{}",
           address(),
           storage.describe(),
           config.coherence.name().toLowerCase(java.util.Locale.ROOT),
-          config.lease.toMillis());
+          config.lease.toMillis(),
+          config.inProcessName != null
+              ? "in-process"
+              : config.tlsCert == null
+                  ? "plaintext"
+                  : config.tlsClientCa != null ? "TLS with client certificates" : "TLS",
+          config.token != null ? ", token required" : "",
+          metricsHttp != null
+              ? ", metrics on http://" + config.metricsHost + ":" + metricsHttp.port() + "/metrics"
+              : "");
       return this;
     }
   }
@@ -155,6 +278,30 @@ public final class GlobalServer implements AutoCloseable {
   public String address() {
     String host = host();
     return (host.contains(":") ? "[" + host + "]" : host) + ":" + port();
+  }
+
+  /**
+   * The port serving {@code /metrics}: the real one when 0 was asked for.
+   *
+   * @throws IllegalStateException if not started or no {@link Builder#metricsListen} was given
+   */
+  public int metricsPort() {
+    synchronized (lifecycle) {
+      if (metricsHttp == null) {
+        throw new IllegalStateException("metrics are not served: no metricsListen was given");
+      }
+      return metricsHttp.port();
+    }
+  }
+
+  /** The meters in Prometheus' text format, as {@code /metrics} serves them. */
+  public String scrapeMetrics() {
+    synchronized (lifecycle) {
+      if (registry == null) {
+        throw new IllegalStateException("not started");
+      }
+      return registry.scrape();
+    }
   }
 
   /** The coherence hub; for tests and metrics inside this module tree. Not API. */
@@ -218,6 +365,9 @@ public final class GlobalServer implements AutoCloseable {
   }
 
   private void closeQuietly() {
+    if (metricsHttp != null) {
+      metricsHttp.close();
+    }
     if (timers != null) {
       timers.shutdownNow();
     }
@@ -226,6 +376,9 @@ public final class GlobalServer implements AutoCloseable {
     }
     if (storage != null) {
       storage.close();
+    }
+    if (registry != null) {
+      registry.close();
     }
   }
 
@@ -253,6 +406,16 @@ public final class GlobalServer implements AutoCloseable {
     private long maxValueBytes = DEFAULT_MAX_VALUE_BYTES;
     private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
     private LongSupplier nanoClock = System::nanoTime;
+    private int maxStreamsPerConnection = DEFAULT_MAX_STREAMS_PER_CONNECTION;
+    private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+    private Duration idleStreamTimeout = DEFAULT_IDLE_STREAM_TIMEOUT;
+    private int maxSubscriptions = DEFAULT_MAX_SUBSCRIPTIONS;
+    private Path tlsCert;
+    private Path tlsKey;
+    private Path tlsClientCa;
+    private String token;
+    private String metricsHost;
+    private int metricsPort;
 
     private Builder() {}
 
@@ -343,6 +506,110 @@ public final class GlobalServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Concurrent calls per connection (default 1,000), sent to clients as HTTP/2's {@code
+     * SETTINGS_MAX_CONCURRENT_STREAMS}. A client at the limit queues further calls until one ends
+     * (grpc-java does), so this bounds the server's work per connection without failing calls; a
+     * client that ignores the setting has its extra streams reset. Sockets only.
+     */
+    public Builder maxStreamsPerConnection(int streams) {
+      if (streams < 1) {
+        throw new IllegalArgumentException(
+            "max streams per connection must be >= 1, got " + streams);
+      }
+      this.maxStreamsPerConnection = streams;
+      return this;
+    }
+
+    /**
+     * Connections that may make calls at once (default 10,000). Calls on connections beyond it are
+     * refused with RESOURCE_EXHAUSTED ({@code too many connections}) until another closes.
+     */
+    public Builder maxConnections(int connections) {
+      if (connections < 1) {
+        throw new IllegalArgumentException("max connections must be >= 1, got " + connections);
+      }
+      this.maxConnections = connections;
+      return this;
+    }
+
+    /**
+     * How long an upload may receive nothing, or a download's client read nothing, before the
+     * stream is cut off with DEADLINE_EXCEEDED (default 30 s). A cut-off upload leaves nothing.
+     */
+    public Builder idleStreamTimeout(Duration timeout) {
+      this.idleStreamTimeout = positive(timeout, "idle stream timeout");
+      return this;
+    }
+
+    /**
+     * Subscriptions (connected Locals) open at once (default 10,000); one more is refused with
+     * RESOURCE_EXHAUSTED ({@code too many subscriptions}).
+     */
+    public Builder maxSubscriptions(int subscriptions) {
+      if (subscriptions < 1) {
+        throw new IllegalArgumentException("max subscriptions must be >= 1, got " + subscriptions);
+      }
+      this.maxSubscriptions = subscriptions;
+      return this;
+    }
+
+    /**
+     * Serve TLS with this certificate chain and private key (PEM files; the key in PKCS#8, {@code
+     * BEGIN PRIVATE KEY}). The files are read at {@link GlobalServer#start()}. Ignored by
+     * in-process servers, which have no socket.
+     */
+    public Builder tls(Path certChainPem, Path privateKeyPem) {
+      this.tlsCert = requireNonNull(certChainPem, "certChainPem");
+      this.tlsKey = requireNonNull(privateKeyPem, "privateKeyPem");
+      return this;
+    }
+
+    /**
+     * Mutual TLS: require every client to present a certificate signed by a CA in this PEM file;
+     * the handshake fails for any other client. Needs {@link #tls}.
+     */
+    public Builder tlsClientCa(Path caPem) {
+      this.tlsClientCa = requireNonNull(caPem, "caPem");
+      return this;
+    }
+
+    /**
+     * Require {@code authorization: Bearer <token>} on every call to the dstore service (not the
+     * health service). Surrounding white space is stripped; the token must then be printable ASCII
+     * without spaces (it travels in an HTTP/2 header). It is kept only as given and never logged.
+     */
+    public Builder token(String token) {
+      requireNonNull(token, "token");
+      String t = token.strip();
+      if (t.isEmpty()) {
+        throw new IllegalArgumentException("token is blank");
+      }
+      for (int i = 0; i < t.length(); i++) {
+        char c = t.charAt(i);
+        if (c < 0x21 || c > 0x7e) {
+          throw new IllegalArgumentException(
+              "token must be printable ASCII without spaces (character " + (i + 1) + " is not)");
+        }
+      }
+      this.token = t;
+      return this;
+    }
+
+    /**
+     * Serve the metrics at {@code http://host:port/metrics} (Prometheus text format); port 0 picks
+     * a free port, see {@link GlobalServer#metricsPort()}. Off by default.
+     */
+    public Builder metricsListen(String host, int port) {
+      requireNonNull(host, "host");
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("metrics port must be 0..65535, got " + port);
+      }
+      this.metricsHost = host;
+      this.metricsPort = port;
+      return this;
+    }
+
     /** Monotonic clock in nanoseconds for leases (default {@link System#nanoTime}); for tests. */
     public Builder nanoClock(LongSupplier nanoClock) {
       this.nanoClock = requireNonNull(nanoClock, "nanoClock");
@@ -353,6 +620,10 @@ public final class GlobalServer implements AutoCloseable {
       if (renewInterval != null && renewInterval.compareTo(lease) >= 0) {
         throw new IllegalArgumentException(
             "renew interval " + renewInterval + " must be shorter than the lease " + lease);
+      }
+      if (tlsClientCa != null && tlsCert == null) {
+        throw new IllegalArgumentException(
+            "client certificates (tlsClientCa) need TLS: give tls(certificate, key) as well");
       }
       return new GlobalServer(this);
     }

@@ -52,6 +52,14 @@ public final class Errors {
     return error(Status.PERMISSION_DENIED, "PERMISSION_DENIED", message);
   }
 
+  /**
+   * A stream cut off by the server because the client sent nothing, or read nothing, for too long:
+   * DEADLINE_EXCEEDED on the wire, {@code UNAVAILABLE} for the client (it may try again).
+   */
+  public static StatusRuntimeException idle(String message) {
+    return error(Status.DEADLINE_EXCEEDED, "UNAVAILABLE", message);
+  }
+
   public static StatusRuntimeException internal(String message, Throwable cause) {
     return error(Status.INTERNAL.withCause(cause), "INTERNAL", message);
   }

@@ -12,7 +12,12 @@ import java.nio.ByteBuffer;
  * Sends one value (or range) as a stream of chunks, only as fast as the client takes them: it sends
  * while the transport is ready and resumes from the on-ready callback, so a slow reader costs one
  * chunk of memory, not the whole value. gRPC runs the callbacks of one call one at a time, so no
- * locking is needed. The reader is closed when the stream ends or is cancelled.
+ * locking is needed but for the idle timer. The reader is closed when the stream ends or is
+ * cancelled.
+ *
+ * <p>A client that stops reading (the stream stays not ready) for the {@link IdleTimeout} is cut
+ * off (DEADLINE_EXCEEDED) and its reader closed. The timer fires on another thread, so the entry
+ * points are synchronized on this streamer.
  */
 final class GetStreamer {
   private final ServerCallStreamObserver<GetChunk> observer;
@@ -21,6 +26,8 @@ final class GetStreamer {
   private final boolean deleting;
   private final int chunkSize;
   private final long end;
+  private final IdleTimeout idleTimeout;
+  private IdleTimeout.Watch idle;
   private long position;
   private boolean first = true;
   private boolean finished;
@@ -31,7 +38,8 @@ final class GetStreamer {
       ValueInfo info,
       boolean deleting,
       ByteRange range,
-      int chunkSize) {
+      int chunkSize,
+      IdleTimeout idleTimeout) {
     this.observer = observer;
     this.reader = reader;
     this.info = info;
@@ -39,15 +47,17 @@ final class GetStreamer {
     this.chunkSize = chunkSize;
     this.position = range.offset();
     this.end = range.end();
+    this.idleTimeout = idleTimeout;
   }
 
-  void start() {
+  synchronized void start() {
+    idle = idleTimeout.watch(this::onIdle);
     observer.setOnCancelHandler(this::finish);
     observer.setOnReadyHandler(this::pump);
     pump();
   }
 
-  private void pump() {
+  private synchronized void pump() {
     try {
       while (!finished && observer.isReady()) {
         int n = (int) Math.min(chunkSize, end - position);
@@ -68,6 +78,7 @@ final class GetStreamer {
           position += n;
         }
         observer.onNext(chunk.build());
+        idle.touch();
         if (position >= end) {
           finish();
           observer.onCompleted();
@@ -81,10 +92,32 @@ final class GetStreamer {
     }
   }
 
-  private void finish() {
+  private synchronized void finish() {
     if (!finished) {
       finished = true;
+      idle.stop();
       reader.close();
+    }
+  }
+
+  /** The client read nothing for the idle timeout: stop, free the reader, say why. */
+  private synchronized void onIdle() {
+    if (finished) {
+      return;
+    }
+    long sent = position;
+    finish();
+    try {
+      observer.onError(
+          Errors.idle(
+              "download cut off at byte "
+                  + sent
+                  + ": the client read nothing for "
+                  + idleTimeout.timeout().toMillis()
+                  + " ms; "
+                  + idleTimeout.describe()));
+    } catch (RuntimeException e) {
+      // The call ended meanwhile.
     }
   }
 }

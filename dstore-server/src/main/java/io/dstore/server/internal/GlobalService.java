@@ -56,6 +56,8 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
   private final Limits limits;
   private final Writes writes;
   private final java.util.concurrent.Executor executor;
+  private final IdleTimeout idleTimeout;
+  private final GlobalMetrics metrics;
   private final java.util.Map<ByteString, java.util.concurrent.CompletableFuture<Void>> deleting =
       new java.util.concurrent.ConcurrentHashMap<>();
   // Strict deletes finished so far; bumped after the removal from storage and before the key
@@ -64,12 +66,19 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
       new java.util.concurrent.atomic.AtomicLong();
 
   public GlobalService(
-      Storage storage, InvalidationHub hub, Limits limits, java.util.concurrent.Executor executor) {
+      Storage storage,
+      InvalidationHub hub,
+      Limits limits,
+      java.util.concurrent.Executor executor,
+      IdleTimeout idleTimeout,
+      GlobalMetrics metrics) {
     this.storage = storage;
     this.hub = hub;
     this.limits = limits;
     this.writes = new Writes(storage);
     this.executor = executor;
+    this.idleTimeout = idleTimeout;
+    this.metrics = metrics;
   }
 
   /**
@@ -104,7 +113,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
 
   @Override
   public StreamObserver<PutChunk> putStream(StreamObserver<PutResponse> responses) {
-    return new PutStreamHandler(responses, storage, limits, writes);
+    return new PutStreamHandler(responses, storage, limits, writes, idleTimeout);
   }
 
   @Override
@@ -150,7 +159,8 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
               Writes.toProto(reader.info()),
               deleting(request.getKey(), reader.info().generation(), finishedBefore),
               range,
-              chunk)
+              chunk,
+              idleTimeout)
           .start();
     } catch (IOException | RuntimeException e) {
       if (reader != null) {
@@ -202,7 +212,8 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
       return;
     }
     long generation = gone.get().generation();
-    hub.publish(key, generation)
+    metrics
+        .timeFanout(() -> hub.publish(key, generation))
         .whenComplete((seq, error) -> answerDelete(responses, generation, seq, error));
   }
 
@@ -227,7 +238,8 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
       responses.onError(Writes.report(e, log));
       return;
     }
-    hub.publish(key, generation)
+    metrics
+        .timeFanout(() -> hub.publish(key, generation))
         .whenCompleteAsync(
             (seq, error) -> {
               Throwable failure = error;

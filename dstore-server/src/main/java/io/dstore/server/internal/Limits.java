@@ -26,7 +26,11 @@ public record Limits(int maxKeyBytes, long maxValueBytes, int maxMessageBytes) {
     }
     if (key.size() > maxKeyBytes) {
       throw Errors.tooLarge(
-          "key is " + key.size() + " bytes: the limit is " + maxKeyBytes + " bytes (max key size)");
+          "key is "
+              + key.size()
+              + " bytes: the limit is "
+              + maxKeyBytes
+              + " bytes (set with --max-key-size)");
     }
   }
 
@@ -34,7 +38,11 @@ public record Limits(int maxKeyBytes, long maxValueBytes, int maxMessageBytes) {
   public void checkValueSize(long size) {
     if (size > maxValueBytes) {
       throw Errors.tooLarge(
-          "value is " + size + " bytes: the limit is " + maxValueBytes + " bytes (max value size)");
+          "value is "
+              + size
+              + " bytes: the limit is "
+              + maxValueBytes
+              + " bytes (set with --max-value-size)");
     }
   }
 }

@@ -19,6 +19,11 @@ import org.slf4j.LoggerFactory;
  * cancellation or disconnect by the client, aborts the upload, so nothing partial is ever visible
  * and no key stays reserved. gRPC delivers one message at a time and asks for the next only after
  * {@link #onNext} returns, which bounds memory to one chunk.
+ *
+ * <p>An upload that receives no message for the {@link IdleTimeout} is cut off (DEADLINE_EXCEEDED)
+ * and aborted, so a client that opens an upload and stalls holds nothing for long. The idle timer
+ * fires on another thread, so every entry point is synchronized on this handler (uncontended but
+ * for that race).
  */
 final class PutStreamHandler implements StreamObserver<PutChunk> {
   private static final Logger log = LoggerFactory.getLogger(PutStreamHandler.class);
@@ -28,6 +33,8 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
   private final Limits limits;
   private final Writes writes;
   private final MessageDigest digest = Sha256.newDigest();
+  private final IdleTimeout idleTimeout;
+  private final IdleTimeout.Watch idle;
 
   private byte[] key;
   private long declaredSize;
@@ -39,18 +46,25 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
   private boolean ended;
 
   PutStreamHandler(
-      StreamObserver<PutResponse> responses, Storage storage, Limits limits, Writes writes) {
+      StreamObserver<PutResponse> responses,
+      Storage storage,
+      Limits limits,
+      Writes writes,
+      IdleTimeout idleTimeout) {
     this.responses = responses;
     this.storage = storage;
     this.limits = limits;
     this.writes = writes;
+    this.idleTimeout = idleTimeout;
+    this.idle = idleTimeout.watch(this::onIdle);
   }
 
   @Override
-  public void onNext(PutChunk chunk) {
+  public synchronized void onNext(PutChunk chunk) {
     if (ended) {
       return;
     }
+    idle.touch();
     try {
       if (key == null) {
         start(chunk);
@@ -70,19 +84,21 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
   }
 
   @Override
-  public void onError(Throwable t) {
+  public synchronized void onError(Throwable t) {
     if (!ended) {
       ended = true;
+      idle.stop();
       abort();
       log.debug("upload of {} bytes cut off by the client: {}", received, t.toString());
     }
   }
 
   @Override
-  public void onCompleted() {
+  public synchronized void onCompleted() {
     if (ended) {
       return;
     }
+    idle.stop();
     try {
       if (key == null) {
         throw Errors.invalid("empty upload: the first message must carry the header");
@@ -163,8 +179,25 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
 
   private void fail(Throwable e) {
     ended = true;
+    idle.stop();
     abort();
     responses.onError(Writes.report(e, log));
+  }
+
+  /** The idle timer ran out: drop what arrived and tell the client why. */
+  private synchronized void onIdle() {
+    if (ended) {
+      return;
+    }
+    log.debug("upload idle after {} bytes: cut off", received);
+    fail(
+        Errors.idle(
+            "upload cut off after "
+                + received
+                + " bytes: nothing arrived for "
+                + idleTimeout.timeout().toMillis()
+                + " ms, so the partial value was dropped; "
+                + idleTimeout.describe()));
   }
 
   private void abort() {

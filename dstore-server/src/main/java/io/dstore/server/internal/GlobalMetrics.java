@@ -1,0 +1,213 @@
+package io.dstore.server.internal;
+
+import io.dstore.proto.GetChunk;
+import io.dstore.proto.GetResponse;
+import io.dstore.proto.PutChunk;
+import io.dstore.proto.PutRequest;
+import io.dstore.server.Storage;
+import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
+import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Global's meters, in Prometheus names:
+ *
+ * <ul>
+ *   <li>{@code dstore_requests_seconds{op,status}}: every call, timed from its start to its status
+ *       ({@code op} is the method in lower case, e.g. {@code put}, {@code getstream}; {@code
+ *       status} the gRPC status code, e.g. {@code OK}, {@code NOT_FOUND});
+ *   <li>{@code dstore_value_received_bytes_total}, {@code dstore_value_sent_bytes_total}: value
+ *       bytes carried by puts and gets;
+ *   <li>{@code dstore_stored_keys}, {@code dstore_stored_value_bytes}: what the storage holds;
+ *   <li>{@code dstore_locals_connected} (Locals with an open subscription), {@code
+ *       dstore_locals_known}, {@code dstore_deletes_pending} (strict deletes waiting for acks),
+ *       {@code dstore_connections}, {@code dstore_subscriptions};
+ *   <li>{@code dstore_invalidation_fanout_seconds}: from publishing an invalidation to the delete
+ *       being allowed to return (every live Local acknowledged, or its lease ran out, in strict
+ *       mode; at once in eventual mode).
+ * </ul>
+ *
+ * <p>Thread-safe; meters are created on first use and cached.
+ */
+public final class GlobalMetrics {
+  private final MeterRegistry registry;
+  private final Timer fanout;
+  private final Counter received;
+  private final Counter sent;
+  private final Map<String, Timer> requestTimers = new ConcurrentHashMap<>();
+
+  public GlobalMetrics(
+      MeterRegistry registry,
+      Storage storage,
+      InvalidationHub hub,
+      IntSupplier connections,
+      IntSupplier subscriptions) {
+    this.registry = registry;
+    this.fanout =
+        Timer.builder("dstore.invalidation.fanout")
+            .description("From publishing an invalidation until the delete may return")
+            .register(registry);
+    this.received =
+        Counter.builder("dstore.value.received")
+            .baseUnit("bytes")
+            .description("Value bytes received by puts")
+            .register(registry);
+    this.sent =
+        Counter.builder("dstore.value.sent")
+            .baseUnit("bytes")
+            .description("Value bytes sent by gets")
+            .register(registry);
+    gauge("dstore.stored.keys", null, "Keys stored", storage, s -> s.keyCount());
+    gauge("dstore.stored.value", "bytes", "Bytes of values stored", storage, s -> s.valueBytes());
+    gauge(
+        "dstore.locals.connected",
+        null,
+        "Locals with an open subscription",
+        hub,
+        InvalidationHub::subscribedCount);
+    gauge("dstore.locals.known", null, "Locals known", hub, InvalidationHub::memberCount);
+    gauge(
+        "dstore.deletes.pending",
+        null,
+        "Strict deletes waiting for acknowledgements",
+        hub,
+        InvalidationHub::pendingDeletes);
+    gauge("dstore.connections", null, "Open client connections", connections, s -> s.getAsInt());
+    gauge("dstore.subscriptions", null, "Open subscriptions", subscriptions, s -> s.getAsInt());
+  }
+
+  private <T> void gauge(
+      String name, String unit, String description, T source, ToDoubleFunction<T> value) {
+    Gauge.builder(
+            name,
+            source,
+            s -> {
+              try {
+                return value.applyAsDouble(s);
+              } catch (RuntimeException e) {
+                return Double.NaN; // the storage was closed under a late scrape
+              }
+            })
+        .baseUnit(unit)
+        .description(description)
+        .strongReference(true)
+        .register(registry);
+  }
+
+  /** Runs {@code publish} and times it until the future it returns completes. */
+  <T> CompletableFuture<T> timeFanout(Supplier<CompletableFuture<T>> publish) {
+    long start = System.nanoTime();
+    CompletableFuture<T> f = publish.get();
+    f.whenComplete((x, e) -> fanout.record(System.nanoTime() - start, TimeUnit.NANOSECONDS));
+    return f;
+  }
+
+  /** An interceptor that times every call and counts value bytes; install it outermost. */
+  public ServerInterceptor interceptor() {
+    return new RequestMetrics();
+  }
+
+  private Timer requestTimer(String op, Status.Code code) {
+    return requestTimers.computeIfAbsent(
+        op + ' ' + code.name(),
+        k ->
+            Timer.builder("dstore.requests")
+                .description("Requests by operation and status")
+                .tags("op", op, "status", code.name())
+                .register(registry));
+  }
+
+  static String op(MethodDescriptor<?, ?> method) {
+    String service = method.getServiceName();
+    String bare = method.getBareMethodName();
+    String name = "dstore.v1.Global".equals(service) || bare == null ? bare : service + "/" + bare;
+    return String.valueOf(name).toLowerCase(Locale.ROOT);
+  }
+
+  private static long bytesIn(Object message) {
+    if (message instanceof PutRequest r) {
+      return r.getValue().size();
+    }
+    if (message instanceof PutChunk c) {
+      return c.getData().size();
+    }
+    return 0;
+  }
+
+  private static long bytesOut(Object message) {
+    if (message instanceof GetResponse r) {
+      return r.getValue().size();
+    }
+    if (message instanceof GetChunk c) {
+      return c.getData().size();
+    }
+    return 0;
+  }
+
+  private final class RequestMetrics implements ServerInterceptor {
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+        ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+      String op = op(call.getMethodDescriptor());
+      long start = System.nanoTime();
+      AtomicBoolean recorded = new AtomicBoolean();
+      ServerCall<Q, R> timed =
+          new SimpleForwardingServerCall<>(call) {
+            @Override
+            public void sendMessage(R message) {
+              long n = bytesOut(message);
+              if (n > 0) {
+                sent.increment(n);
+              }
+              super.sendMessage(message);
+            }
+
+            @Override
+            public void close(Status status, Metadata trailers) {
+              if (recorded.compareAndSet(false, true)) {
+                requestTimer(op, status.getCode())
+                    .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+              }
+              super.close(status, trailers);
+            }
+          };
+      return new SimpleForwardingServerCallListener<>(next.startCall(timed, headers)) {
+        @Override
+        public void onMessage(Q message) {
+          long n = bytesIn(message);
+          if (n > 0) {
+            received.increment(n);
+          }
+          super.onMessage(message);
+        }
+
+        @Override
+        public void onCancel() {
+          if (recorded.compareAndSet(false, true)) {
+            requestTimer(op, Status.Code.CANCELLED)
+                .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+          }
+          super.onCancel();
+        }
+      };
+    }
+  }
+}
