@@ -357,6 +357,22 @@ class LocalStoreTest {
                         java.security.MessageDigest.getInstance("SHA-256").digest(b("blob"))));
     assertThat(local.putContent(b("blob"))).isEqualTo(key);
     assertThat(local.get(b(key))).isEqualTo(b("blob"));
+
+    // Streamed, in several chunks: the key is derived once the last byte is in.
+    byte[] large = new byte[3 * DstoreOptions.DEFAULT_CHUNK_SIZE + 7];
+    new Random(3).nextBytes(large);
+    String largeKey = local.putContent(new ByteArrayInputStream(large), large.length);
+    assertThat(largeKey)
+        .isEqualTo(
+            "sha256:"
+                + java.util.HexFormat.of()
+                    .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(large)));
+    assertThat(local.putContent(new ByteArrayInputStream(large), -1)).isEqualTo(largeKey);
+    assertThat(local.putContent(large)).isEqualTo(largeKey);
+    ByteArrayOutputStream back = new ByteArrayOutputStream();
+    local.get(b(largeKey), back);
+    assertThat(back.toByteArray()).isEqualTo(large);
+    assertThat(fixture.storage.keyCount()).isEqualTo(2);
   }
 
   @Test

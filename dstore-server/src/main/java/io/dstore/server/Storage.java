@@ -133,6 +133,15 @@ public interface Storage extends AutoCloseable {
      */
     StoredInfo commit(String sha256) throws KeyExistsException, IOException;
 
+    /**
+     * As {@link #commit}, but under {@code key} instead of the key given to {@link Storage#create}:
+     * for content-addressed uploads, whose key ({@code sha256:<hex>}) is known only once every byte
+     * has been hashed.
+     *
+     * @throws KeyExistsException if {@code key} exists now; the upload is then aborted
+     */
+    StoredInfo commitAs(byte[] key, String sha256) throws KeyExistsException, IOException;
+
     /** Drops everything written; idempotent; a no-op after a commit. */
     void abort();
 

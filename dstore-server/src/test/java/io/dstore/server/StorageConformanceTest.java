@@ -298,6 +298,35 @@ public abstract class StorageConformanceTest {
   }
 
   @Test
+  void commitAsPublishesUnderTheKeyGivenAtTheEnd() throws Exception {
+    byte[] value = new byte[3 * MIB + 17];
+    new Random(17).nextBytes(value);
+    StoredInfo taken = put(key("taken"), "x".getBytes(UTF_8));
+    try (Storage.Upload upload = storage.create(key("placeholder"), -1)) {
+      upload.write(ByteBuffer.wrap(value));
+      StoredInfo info = upload.commitAs(key("final"), sha256(value));
+      assertThat(info.size()).isEqualTo(value.length);
+    }
+    assertThat(storage.stat(key("placeholder"))).isEmpty();
+    assertThat(read(key("final"))).isEqualTo(value);
+
+    // A key that exists by then: refused with its info, and nothing of the upload stays.
+    long bytesBefore = storage.valueBytes();
+    try (Storage.Upload upload = storage.create(key("placeholder"), -1)) {
+      upload.write(ByteBuffer.wrap(value));
+      KeyExistsException e =
+          catchThrowableOfType(
+              KeyExistsException.class, () -> upload.commitAs(key("taken"), sha256(value)));
+      assertThat(e).isNotNull();
+      assertThat(e.existing()).isEqualTo(taken);
+    }
+    assertThat(storage.stat(key("placeholder"))).isEmpty();
+    assertThat(storage.keyCount()).isEqualTo(2);
+    assertThat(storage.valueBytes()).isEqualTo(bytesBefore);
+    assertThat(read(key("taken"))).isEqualTo("x".getBytes(UTF_8));
+  }
+
+  @Test
   void uploadsOfOneKeyProceedTogetherAndTheFirstCommitWins() throws Exception {
     byte[] one = "one".getBytes(UTF_8);
     byte[] two = "two!".getBytes(UTF_8);

@@ -156,7 +156,7 @@ public final class MemoryStorage implements Storage {
 
   /** Not thread-safe, per the {@link Upload} contract. */
   private final class MemoryUpload implements Upload {
-    private final Key key;
+    private Key key;
     private final long declaredSize;
     private final List<byte[]> full = new ArrayList<>();
     private byte[] last; // the chunk being filled, or null before the first byte
@@ -216,6 +216,13 @@ public final class MemoryStorage implements Storage {
     @Override
     public long written() {
       return written;
+    }
+
+    @Override
+    public StoredInfo commitAs(byte[] newKey, String sha256)
+        throws KeyExistsException, IOException {
+      key = Key.copyOf(newKey);
+      return commit(sha256);
     }
 
     @Override

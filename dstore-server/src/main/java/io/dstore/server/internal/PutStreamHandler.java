@@ -1,5 +1,7 @@
 package io.dstore.server.internal;
 
+import static java.nio.charset.StandardCharsets.US_ASCII;
+
 import io.dstore.proto.PutChunk;
 import io.dstore.proto.PutHeader;
 import io.dstore.proto.PutResponse;
@@ -36,7 +38,9 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
   private final IdleTimeout idleTimeout;
   private final IdleTimeout.Watch idle;
 
-  private byte[] key;
+  private byte[] key; // null until the header arrived; for a content upload, known at the end
+  private boolean started;
+  private boolean contentAddressed; // the key is sha256:<hex of the bytes>, derived at the end
   private long declaredSize;
   private String headerSha;
   private String trailerSha;
@@ -66,7 +70,7 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
     }
     idle.touch();
     try {
-      if (key == null) {
+      if (!started) {
         start(chunk);
       } else if (chunk.hasHeader()) {
         throw Errors.invalid("the upload header was sent twice");
@@ -100,7 +104,7 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
     }
     idle.stop();
     try {
-      if (key == null) {
+      if (!started) {
         throw Errors.invalid("empty upload: the first message must carry the header");
       }
       if (declaredSize >= 0 && received != declaredSize) {
@@ -120,7 +124,9 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
                 + actual);
       }
       PutResponse response;
-      if (upload == null) {
+      if (contentAddressed) {
+        response = writes.commitContent(upload, actual);
+      } else if (upload == null) {
         writes.checkContentKey(key, actual);
         response = Writes.response(key, existingContent, false);
       } else {
@@ -139,7 +145,6 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
       throw Errors.invalid("the first message of an upload must carry the header");
     }
     PutHeader header = chunk.getHeader();
-    limits.checkKey(header.getKey());
     declaredSize = header.getSize();
     if (declaredSize < -1) {
       throw Errors.invalid("declared size is negative: " + declaredSize);
@@ -148,6 +153,21 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
     if (!header.getSha256().isEmpty()) {
       headerSha = hexDigest(header.getSha256().toByteArray(), "header");
     }
+    started = true;
+    if (header.getContentAddressed()) {
+      if (!header.getKey().isEmpty()) {
+        throw Errors.invalid(
+            "a content-addressed upload names no key: Global derives sha256:<hex> from the bytes");
+      }
+      if (headerSha == null) {
+        // The key is known only at the end: write under no name, commit under the digest's.
+        contentAddressed = true;
+        upload = storage.create(Sha256.CONTENT_KEY_PREFIX.getBytes(US_ASCII), declaredSize);
+        return;
+      }
+      header = header.toBuilder().setKey(Writes.contentKey(headerSha)).build();
+    }
+    limits.checkKey(header.getKey());
     byte[] k = header.getKey().toByteArray();
     Optional<StoredInfo> existing = storage.stat(k);
     if (existing.isPresent()) {

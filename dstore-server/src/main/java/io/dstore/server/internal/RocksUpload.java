@@ -20,7 +20,7 @@ final class RocksUpload implements Storage.Upload {
   private static final int MIN_BUFFER = 4096;
 
   private final RocksDbStorage store;
-  private final byte[] key;
+  private byte[] key;
   private final long valueId;
   private final int chunkSize;
   private final long declaredSize;
@@ -70,6 +70,12 @@ final class RocksUpload implements Storage.Upload {
   @Override
   public long written() {
     return written;
+  }
+
+  @Override
+  public StoredInfo commitAs(byte[] newKey, String sha256) throws KeyExistsException, IOException {
+    key = newKey.clone();
+    return commit(sha256);
   }
 
   @Override

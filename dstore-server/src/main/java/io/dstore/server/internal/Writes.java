@@ -70,6 +70,30 @@ final class Writes {
     }
   }
 
+  /**
+   * Commits a content-addressed {@code upload} (whose bytes hash to {@code sha}) under {@code
+   * sha256:<sha>}; if that content is stored already, drops the upload and answers "not created".
+   */
+  PutResponse commitContent(Storage.Upload upload, String sha) throws IOException {
+    byte[] key = contentKey(sha).toByteArray();
+    try {
+      Optional<StoredInfo> existing = storage.stat(key);
+      if (existing.isPresent()) {
+        return existingOrFail(key, existing.get(), sha);
+      }
+      return response(key, upload.commitAs(key, sha), true);
+    } catch (KeyExistsException e) {
+      return existingOrFail(key, e.existing(), sha);
+    } finally {
+      upload.close();
+    }
+  }
+
+  /** The content key {@code sha256:<hex>} of a digest given in hex. */
+  static ByteString contentKey(String shaHex) {
+    return ByteString.copyFromUtf8(Sha256.CONTENT_KEY_PREFIX + shaHex);
+  }
+
   /** INTEGRITY unless {@code key} is not a content key or names exactly this digest. */
   void checkContentKey(byte[] key, String sha) {
     if (Sha256.isContentKey(key) && !Sha256.contentKeyMatches(key, sha)) {

@@ -152,6 +152,60 @@ class GlobalServiceTest {
   }
 
   @Test
+  void contentAddressedUploadsLearnTheirKeyFromTheBytes() throws Exception {
+    byte[] value = new byte[600_000];
+    new Random(5).nextBytes(value);
+    String expected = Sha256.CONTENT_KEY_PREFIX + Sha256.hex(Sha256.of(value));
+    PutResponse first = uploadContent(value, PutHeader.newBuilder().setContentAddressed(true));
+    assertThat(first.getKey().toStringUtf8()).isEqualTo(expected);
+    assertThat(first.getCreated()).isTrue();
+    PutResponse again = uploadContent(value, PutHeader.newBuilder().setContentAddressed(true));
+    assertThat(again.getCreated()).isFalse();
+    assertThat(again.getInfo()).isEqualTo(first.getInfo());
+    assertThat(global.server.storage().keyCount()).isEqualTo(1);
+    // With the digest up front the key is known at once; still idempotent.
+    PutResponse known =
+        uploadContent(
+            value,
+            PutHeader.newBuilder()
+                .setContentAddressed(true)
+                .setSha256(ByteString.copyFrom(Sha256.of(value))));
+    assertThat(known.getCreated()).isFalse();
+    assertThat(known.getKey().toStringUtf8()).isEqualTo(expected);
+    // A content-addressed upload must not also name a key.
+    assertThatThrownBy(
+            () ->
+                uploadContent(
+                    value, PutHeader.newBuilder().setContentAddressed(true).setKey(bytes("k"))))
+        .hasMessageContaining("names no key");
+    assertThat(global.server.storage().keyCount()).isEqualTo(1);
+  }
+
+  private PutResponse uploadContent(byte[] value, PutHeader.Builder header) throws Exception {
+    CompletableFuture<PutResponse> result = new CompletableFuture<>();
+    StreamObserver<PutChunk> requests = global.async.putStream(observer(result));
+    int chunk = 100_000;
+    for (int off = 0; off < value.length; off += chunk) {
+      PutChunk.Builder c =
+          PutChunk.newBuilder()
+              .setData(ByteString.copyFrom(value, off, Math.min(chunk, value.length - off)));
+      if (off == 0) {
+        c.setHeader(header.setSize(value.length));
+      }
+      if (off + chunk >= value.length) {
+        c.setSha256(ByteString.copyFrom(Sha256.of(value)));
+      }
+      requests.onNext(c.build());
+    }
+    requests.onCompleted();
+    try {
+      return result.get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw (Exception) e.getCause();
+    }
+  }
+
+  @Test
   void rangeReadsReturnJustThoseBytes() {
     put("k", "0123456789");
     GetResponse mid =

@@ -52,6 +52,15 @@ final class TrackingStorage implements Storage {
       }
 
       @Override
+      public StoredInfo commitAs(byte[] key, String sha256) throws KeyExistsException, IOException {
+        try {
+          return u.commitAs(key, sha256);
+        } finally {
+          end();
+        }
+      }
+
+      @Override
       public void abort() {
         u.abort();
         end();
