@@ -15,6 +15,8 @@ import io.dstore.proto.JoinRequest;
 import io.dstore.proto.JoinResponse;
 import io.dstore.proto.KeyGeneration;
 import io.dstore.proto.LeaveRequest;
+import io.dstore.proto.PipelineRequest;
+import io.dstore.proto.PipelineResponse;
 import io.dstore.proto.PutChunk;
 import io.dstore.proto.PutHeader;
 import io.dstore.proto.PutRequest;
@@ -55,6 +57,13 @@ final class GlobalCalls {
   private final Duration timeout;
   private final int chunkSize;
   private final GlobalGrpc.GlobalBlockingStub blocking;
+  private final Pipeline pipeline;
+
+  /**
+   * Values up to this size travel on the pipeline (puts, and gets answered inline); larger ones get
+   * calls of their own, so that one big value never holds up the small ones queued behind it.
+   */
+  static final int PIPELINED_BYTES = 256 << 10;
 
   GlobalCalls(Channel channel, String target, Duration timeout, int chunkSize) {
     this.channel = channel;
@@ -62,6 +71,7 @@ final class GlobalCalls {
     this.timeout = timeout;
     this.chunkSize = chunkSize;
     this.blocking = GlobalGrpc.newBlockingStub(channel);
+    this.pipeline = new Pipeline(channel, target);
   }
 
   String target() {
@@ -79,25 +89,63 @@ final class GlobalCalls {
             .setValue(UnsafeByteOperations.unsafeWrap(value))
             .setSha256(UnsafeByteOperations.unsafeWrap(sha256))
             .build();
+    if (value.length <= PIPELINED_BYTES) {
+      PipelineResponse answer = pipelined(PipelineRequest.newBuilder().setPut(request));
+      if (answer != null) {
+        return answer.getPut();
+      }
+    }
     return call(() -> withDeadline().put(request));
   }
 
   GetResponse get(Key key, Long offset, Long length) {
-    return call(() -> withDeadline().get(getRequest(key, offset, length)));
+    GetRequest request = getRequest(key, offset, length);
+    PipelineResponse answer =
+        pipelined(
+            PipelineRequest.newBuilder()
+                .setGet(request.toBuilder().setMaxInlineBytes(PIPELINED_BYTES)));
+    if (answer != null) {
+      return answer.getGet();
+    }
+    return call(() -> withDeadline().get(request));
   }
 
   ValueInfo stat(Key key) {
-    return call(
-        () ->
-            toInfo(
-                withDeadline()
-                    .stat(StatRequest.newBuilder().setKey(key.toByteString()).build())
-                    .getInfo()));
+    StatRequest request = StatRequest.newBuilder().setKey(key.toByteString()).build();
+    PipelineResponse answer = pipelined(PipelineRequest.newBuilder().setStat(request));
+    if (answer != null) {
+      return toInfo(answer.getStat().getInfo());
+    }
+    return call(() -> toInfo(withDeadline().stat(request).getInfo()));
   }
 
   DeleteResponse delete(Key key) {
-    return call(
-        () -> withDeadline().delete(DeleteRequest.newBuilder().setKey(key.toByteString()).build()));
+    DeleteRequest request = DeleteRequest.newBuilder().setKey(key.toByteString()).build();
+    PipelineResponse answer = pipelined(PipelineRequest.newBuilder().setDelete(request));
+    if (answer != null) {
+      return answer.getDelete();
+    }
+    return call(() -> withDeadline().delete(request));
+  }
+
+  /**
+   * Sends a small call on the shared pipeline; null if the target does not serve pipelines (the
+   * caller then makes the unary call, which behaves the same).
+   */
+  private PipelineResponse pipelined(PipelineRequest.Builder request) {
+    if (!pipeline.supported()) {
+      return null;
+    }
+    try {
+      return pipeline.call(request, timeout);
+    } catch (Pipeline.Unsupported e) {
+      return null;
+    }
+  }
+
+  /** Ends the pipeline stream; calls made afterwards open a new one. */
+  void close() {
+    pipeline.close();
   }
 
   JoinResponse join(String name) {

@@ -555,6 +555,7 @@ public final class LocalStore implements Dstore {
       subscription.close();
     }
     lease.revoke();
+    calls.close();
     scheduler.shutdownNow();
     async.shutdown();
     if (ownedChannel != null) {

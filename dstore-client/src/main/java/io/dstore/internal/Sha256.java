@@ -10,11 +10,24 @@ final class Sha256 {
 
   private Sha256() {}
 
-  static MessageDigest newDigest() {
+  // Cloning a digest is much cheaper than looking the algorithm up among the security providers
+  // again, which every small get and put would otherwise do.
+  private static final MessageDigest PROTOTYPE = lookUp();
+
+  private static MessageDigest lookUp() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java platform must support SHA-256", e);
+    }
+  }
+
+  /** A fresh SHA-256 digest, the caller's own. */
+  static MessageDigest newDigest() {
+    try {
+      return (MessageDigest) PROTOTYPE.clone();
+    } catch (CloneNotSupportedException e) {
+      return lookUp(); // a provider whose digests cannot be cloned
     }
   }
 

@@ -2,6 +2,7 @@ package io.dstore.server;
 
 import static java.util.Objects.requireNonNull;
 
+import io.dstore.server.internal.CallExecutors;
 import io.dstore.server.internal.ConnectionLimiter;
 import io.dstore.server.internal.GlobalMetrics;
 import io.dstore.server.internal.GlobalService;
@@ -120,6 +121,7 @@ public final class GlobalServer implements AutoCloseable {
   private Server server;
   private HealthStatusManager health;
   private InvalidationHub hub;
+  private GlobalService service;
   private ExecutorService callbacks;
   private ScheduledExecutorService timers;
   private PrometheusMeterRegistry registry;
@@ -207,7 +209,7 @@ public final class GlobalServer implements AutoCloseable {
       }
       interceptors.add(connections);
       interceptors.add(metrics.interceptor());
-      GlobalService service =
+      service =
           new GlobalService(
               storage,
               hub,
@@ -218,6 +220,7 @@ public final class GlobalServer implements AutoCloseable {
       server =
           builder
               .executor(callbacks)
+              .callExecutor(new CallExecutors(callbacks))
               .maxInboundMessageSize(config.maxMessageBytes)
               .addTransportFilter(connections)
               .addService(
@@ -349,6 +352,7 @@ public final class GlobalServer implements AutoCloseable {
       closed = true;
       health.enterTerminalState();
       hub.close();
+      service.closePipelines();
       server.shutdown();
       try {
         if (!server.awaitTermination(5, TimeUnit.SECONDS)) {

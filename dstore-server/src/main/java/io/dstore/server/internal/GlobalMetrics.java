@@ -120,6 +120,25 @@ public final class GlobalMetrics {
     return f;
   }
 
+  /** Records one request of {@code op} that ended with {@code code} after {@code nanos}. */
+  void recordRequest(String op, Status.Code code, long nanos) {
+    requestTimer(op, code).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Counts value bytes received outside the interceptor's view (inside a pipeline). */
+  void countReceived(long bytes) {
+    if (bytes > 0) {
+      received.increment(bytes);
+    }
+  }
+
+  /** Counts value bytes sent outside the interceptor's view (inside a pipeline). */
+  void countSent(long bytes) {
+    if (bytes > 0) {
+      sent.increment(bytes);
+    }
+  }
+
   /** An interceptor that times every call and counts value bytes; install it outermost. */
   public ServerInterceptor interceptor() {
     return new RequestMetrics();

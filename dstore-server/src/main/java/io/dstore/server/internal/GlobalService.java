@@ -14,6 +14,8 @@ import io.dstore.proto.JoinResponse;
 import io.dstore.proto.KeyGeneration;
 import io.dstore.proto.LeaveRequest;
 import io.dstore.proto.LeaveResponse;
+import io.dstore.proto.PipelineRequest;
+import io.dstore.proto.PipelineResponse;
 import io.dstore.proto.PutChunk;
 import io.dstore.proto.PutRequest;
 import io.dstore.proto.PutResponse;
@@ -64,6 +66,9 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
   // leaves `deleting`, so a read can tell that a delete began and ended while it was reading.
   private final java.util.concurrent.atomic.AtomicLong deletesFinished =
       new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.Set<PipelineHandler> pipelines =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private volatile boolean pipelinesClosed;
 
   public GlobalService(
       Storage storage,
@@ -112,6 +117,33 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
   }
 
   @Override
+  public StreamObserver<PipelineRequest> pipeline(StreamObserver<PipelineResponse> responses) {
+    PipelineHandler handler =
+        new PipelineHandler(
+            this,
+            (ServerCallStreamObserver<PipelineResponse>) responses,
+            executor,
+            metrics,
+            pipelines::remove);
+    pipelines.add(handler);
+    if (pipelinesClosed) {
+      handler.shutDown();
+    }
+    return handler;
+  }
+
+  /**
+   * Ends every pipeline once the requests it holds are answered, refusing new ones, so that a
+   * graceful shutdown is not held up by streams that clients keep open. Idempotent.
+   */
+  public void closePipelines() {
+    pipelinesClosed = true;
+    for (PipelineHandler p : pipelines) {
+      p.shutDown();
+    }
+  }
+
+  @Override
   public StreamObserver<PutChunk> putStream(StreamObserver<PutResponse> responses) {
     return new PutStreamHandler(responses, storage, limits, writes, idleTimeout);
   }
@@ -129,7 +161,11 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
             ByteRange range = ByteRange.of(request, info.size());
             GetResponse.Builder response =
                 GetResponse.newBuilder().setInfo(Writes.toProto(info)).setSeq(seq);
-            if (range.length() > limits.inlineValueBytes()) {
+            long inline = limits.inlineValueBytes();
+            if (request.getMaxInlineBytes() > 0) {
+              inline = Math.min(inline, request.getMaxInlineBytes());
+            }
+            if (range.length() > inline) {
               response.setStreamed(true);
             } else {
               response.setValue(read(reader, range));
