@@ -138,7 +138,9 @@ class CoherenceCheckIT {
     void execute() throws Exception {
       System.out.printf("coherence check: %s, seed %d, %d operations%n", coherence, seed, totalOps);
       Random faults = new Random(seed);
-      GlobalProcess[] global = {GlobalProcess.start(0, null, coherence, LEASE, INVALIDATION_LOG)};
+      GlobalProcess[] global = {
+        GlobalProcess.start(0, dataDir, coherence, LEASE, INVALIDATION_LOG)
+      };
       int port = global[0].port();
       List<TcpProxy> proxies = new ArrayList<>();
       List<Dstore> locals = new ArrayList<>();
@@ -227,7 +229,7 @@ class CoherenceCheckIT {
       int dice = faults.nextInt(100);
       TcpProxy proxy = proxies.get(faults.nextInt(proxies.size()));
       long holdMillis = LEASE.toMillis() / 2 + faults.nextInt((int) LEASE.toMillis() * 2);
-      if (dice < 0) {
+      if (dice < 6) {
         restarts.incrementAndGet();
         global[0].kill();
         global[0] = GlobalProcess.start(port, dataDir, coherence, LEASE, INVALIDATION_LOG);

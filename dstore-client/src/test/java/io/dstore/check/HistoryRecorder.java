@@ -93,16 +93,18 @@ final class HistoryRecorder {
   }
 
   /**
-   * How long after its invocation a failed call may still take effect: the request timeout plus the
-   * longest a fault holds its bytes, with room to spare.
+   * How long after its caller saw it fail a call may still take effect at Global: the longest the
+   * fault proxy holds bytes (2.5 leases of 500 ms), plus a strict delete's wait for a lease or for
+   * a restarted Global's grace period, with room to spare. A killed Global takes nothing in flight
+   * with it past the kill, which came before the failure.
    */
-  static final long UNKNOWN_WINDOW_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+  static final long UNKNOWN_WINDOW_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(3);
 
   private void record(
       String key, String client, Op.Kind kind, String value, Op.Outcome outcome, long invoke) {
     long now = System.nanoTime();
     long response =
-        outcome == Op.Outcome.UNKNOWN ? Math.max(now, invoke + UNKNOWN_WINDOW_NANOS) : now;
+        outcome == Op.Outcome.UNKNOWN ? now + UNKNOWN_WINDOW_NANOS : now;
     List<Op> ops = byKey.computeIfAbsent(key, k -> new ArrayList<>());
     synchronized (ops) {
       ops.add(new Op(client, kind, value, outcome, invoke, response));
