@@ -103,8 +103,7 @@ final class HistoryRecorder {
   private void record(
       String key, String client, Op.Kind kind, String value, Op.Outcome outcome, long invoke) {
     long now = System.nanoTime();
-    long response =
-        outcome == Op.Outcome.UNKNOWN ? now + UNKNOWN_WINDOW_NANOS : now;
+    long response = outcome == Op.Outcome.UNKNOWN ? now + UNKNOWN_WINDOW_NANOS : now;
     List<Op> ops = byKey.computeIfAbsent(key, k -> new ArrayList<>());
     synchronized (ops) {
       ops.add(new Op(client, kind, value, outcome, invoke, response));

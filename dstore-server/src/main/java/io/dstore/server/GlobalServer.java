@@ -167,8 +167,7 @@ public final class GlobalServer implements AutoCloseable {
               config.invalidationLogSize,
               config.nanoClock,
               Clock.systemUTC(),
-              timers,
-              callbacks);
+              timers);
       Limits limits = new Limits(config.maxKeyBytes, config.maxValueBytes, config.maxMessageBytes);
       health = new HealthStatusManager();
       ConnectionLimiter connections = new ConnectionLimiter(config.maxConnections);

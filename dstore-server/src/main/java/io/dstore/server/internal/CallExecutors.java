@@ -2,6 +2,7 @@ package io.dstore.server.internal;
 
 import io.dstore.proto.GlobalGrpc;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
 import java.util.concurrent.Executor;
@@ -22,6 +23,9 @@ public final class CallExecutors implements ServerCallExecutorSupplier {
 
   @Override
   public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata metadata) {
-    return call.getMethodDescriptor() == GlobalGrpc.getPipelineMethod() ? DIRECT : executor;
+    MethodDescriptor<?, ?> method = call.getMethodDescriptor();
+    return method == GlobalGrpc.getPipelineMethod() || method == GlobalGrpc.getSubscribeMethod()
+        ? DIRECT
+        : executor;
   }
 }

@@ -53,12 +53,12 @@ public final class InvalidationHub implements AutoCloseable {
   private final LongSupplier nanoClock;
   private final Clock wallClock;
   private final ScheduledExecutorService scheduler;
-  private final java.util.concurrent.Executor sendExecutor;
   private final String incarnation = UUID.randomUUID().toString();
   private final long graceEndNanos;
 
   private final Object sequencer = new Object();
   private final InvalidationLog invalidationLog; // guarded by sequencer
+  private volatile long lastSeq; // written under sequencer, after the log
   private final Map<String, Member> members = new ConcurrentHashMap<>();
   private final ConcurrentSkipListMap<Long, PendingDelete> pending = new ConcurrentSkipListMap<>();
   private volatile boolean closed;
@@ -71,8 +71,7 @@ public final class InvalidationHub implements AutoCloseable {
       int logCapacity,
       LongSupplier nanoClock,
       Clock wallClock,
-      ScheduledExecutorService scheduler,
-      java.util.concurrent.Executor sendExecutor) {
+      ScheduledExecutorService scheduler) {
     this.coherence = coherence;
     this.leaseNanos = leaseNanos;
     this.renewIntervalMillis = renewIntervalMillis;
@@ -80,7 +79,6 @@ public final class InvalidationHub implements AutoCloseable {
     this.nanoClock = nanoClock;
     this.wallClock = wallClock;
     this.scheduler = scheduler;
-    this.sendExecutor = sendExecutor;
     this.graceEndNanos = nanoClock.getAsLong() + graceNanos;
     long pruneEvery = Math.max(leaseNanos, TimeUnit.SECONDS.toNanos(1));
     scheduler.scheduleWithFixedDelay(
@@ -105,9 +103,7 @@ public final class InvalidationHub implements AutoCloseable {
 
   /** The latest seq assigned. */
   public long currentSeq() {
-    synchronized (sequencer) {
-      return invalidationLog.lastSeq();
-    }
+    return lastSeq; // every Get reads it: no lock
   }
 
   /** Number of Locals known now (joined and not pruned). */
@@ -181,6 +177,7 @@ public final class InvalidationHub implements AutoCloseable {
               .setDeletedAtUnixNanos(deletedAtNanos)
               .build();
       invalidationLog.append(inv);
+      lastSeq = seq;
       Event event = Event.newBuilder().setInvalidation(inv).build();
       long nowNanos = nanoClock.getAsLong();
       p = coherence == Coherence.STRICT ? new PendingDelete(seq, graceEndNanos) : null;
@@ -333,7 +330,7 @@ public final class InvalidationHub implements AutoCloseable {
 
   /** Creates the sending half of a new subscription. */
   EventStream newStream(io.grpc.stub.ServerCallStreamObserver<Event> observer) {
-    return new EventStream(observer, sendExecutor, MAX_QUEUED_EVENTS);
+    return new EventStream(observer, MAX_QUEUED_EVENTS);
   }
 
   /** Members known now; for tests and metrics. */
