@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = Version.class,
     description = {
-      "Starts a Local (a coherent in-memory cache in front of Global) and its REPL.",
+      "Starts a Local (a coherent in-memory cache in front of Global) and its REPL; with"
+          + " --listen, also a daemon that shares the cache with other processes.",
       "At a terminal: a banner, the 'db > ' prompt and line editing with history"
           + " (~/.dstore_history). With stdin from a pipe: no banner and no prompt, exactly one"
           + " result line per command on stdout (errors included), logs on stderr; blank lines"
@@ -43,10 +44,10 @@ import picocli.CommandLine.Spec;
           + " every process on the host shares its cache: one-shot commands reach it with"
           + " --global HOST:PORT, applications with Dstore.connect. It prints 'Dstore local"
           + " listening on HOST:PORT' on stdout once serving (and 'Metrics on"
-          + " http://HOST:PORT/metrics' on stderr with --metrics-listen). At a terminal the REPL"
-          + " runs as well, and the daemon stops with it. Otherwise (a service: stdin is a pipe,"
-          + " a file or /dev/null) stdin is not read: it serves until SIGTERM or SIGINT, then"
-          + " stops gracefully and exits 0.",
+          + " http://HOST:PORT/metrics' on stderr with --metrics-listen). When stdin and stdout are"
+          + " a terminal the REPL runs as well, and the daemon stops with it. Otherwise (a"
+          + " service: stdin a pipe, a file or /dev/null) stdin is not read: it serves until"
+          + " SIGTERM or SIGINT, then stops gracefully and exits 0.",
       "Credentials: --tls-ca, --tls-cert, --tls-key and --token-file (or DSTORE_TOKEN) are"
           + " what this Local presents to Global. The daemon's own, for its callers, are"
           + " --listen-tls-cert, --listen-tls-key, --listen-tls-client-ca and"
