@@ -28,7 +28,7 @@ import picocli.CommandLine.Parameters;
 final class DelCommand implements Callable<Integer> {
   private final Env env;
 
-  @Mixin GlobalOption global;
+  @Mixin ClientOptions client;
 
   @Parameters(index = "0", paramLabel = "KEY", description = "The key (UTF-8 text).")
   String key;
@@ -39,11 +39,11 @@ final class DelCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (Dstore dstore = global.connectThin()) {
+    try (Dstore dstore = client.connectThin(env)) {
       long generation = dstore.delete(PutCommand.keyBytes(key));
       env.err().println("Deleted '" + Text.shorten(key) + "' (generation " + generation + ")");
     } catch (DstoreException e) {
-      throw Failure.of(e, key);
+      throw client.failure(e, key);
     }
     return ExitCodes.OK;
   }

@@ -38,7 +38,8 @@ final class DemoCommand implements Callable<Integer> {
       return LocalRepl.run(
           env,
           new HostPort(server.host(), server.port()),
-          DstoreOptions.builder().name("demo").build());
+          DstoreOptions.builder().name("demo").build(),
+          null);
     }
   }
 }

@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
 
 /**
  * What a command may touch of the outside world, injected so commands run in tests without a
@@ -20,7 +21,10 @@ import java.util.function.LongSupplier;
  *     prompt and edits lines with JLine
  * @param stderrIsTerminal whether stderr is a terminal, so a progress bar may be drawn on it
  * @param nanoClock a monotonic clock in nanoseconds (progress rate, ETA and redraw pacing)
- * @param stopSignal how {@code dstore global} learns that it should stop
+ * @param stopSignal how {@code dstore global} and a {@code dstore local --listen} service learn
+ *     that they should stop
+ * @param environment the process's environment variables by name (null when unset): {@code
+ *     DSTORE_TOKEN}
  */
 record Env(
     PrintStream out,
@@ -29,7 +33,20 @@ record Env(
     BooleanSupplier interactive,
     BooleanSupplier stderrIsTerminal,
     LongSupplier nanoClock,
-    StopSignal stopSignal) {
+    StopSignal stopSignal,
+    UnaryOperator<String> environment) {
+
+  /** An environment without variables: what most tests want. */
+  Env(
+      PrintStream out,
+      PrintStream err,
+      InputStream in,
+      BooleanSupplier interactive,
+      BooleanSupplier stderrIsTerminal,
+      LongSupplier nanoClock,
+      StopSignal stopSignal) {
+    this(out, err, in, interactive, stderrIsTerminal, nanoClock, stopSignal, name -> null);
+  }
 
   /** The real process: its standard streams, its terminal, {@code System.nanoTime}, signals. */
   static Env system() {
@@ -44,6 +61,7 @@ record Env(
         Terminals::interactive,
         Terminals::stderrIsTerminal,
         System::nanoTime,
-        new SignalStop());
+        new SignalStop(),
+        System::getenv);
   }
 }

@@ -10,7 +10,8 @@ import io.dstore.ErrorCode;
  * <p>Exit codes (DESIGN.md §5): 0 success; 1 not found or already exists; 2 usage errors and
  * invalid arguments (an oversize key, a bad range, bytes failing their SHA-256 check, an address or
  * file that cannot be used); 3 Global unreachable, or unable to serve the call (busy, internal
- * error: retrying later may work); 4 authentication or permission refused.
+ * error: retrying later may work), TLS handshakes that fail included; 4 authentication or
+ * permission refused: a missing or wrong token ({@code Authentication failed: ...}).
  */
 final class ExitCodes {
   static final int OK = 0;
@@ -26,8 +27,10 @@ final class ExitCodes {
   static final String LIST_1 = "1:the key was not found, or already exists";
   static final String LIST_2 = "2:usage error or invalid argument (e.g. an oversize key)";
   static final String LIST_3 =
-      "3:Global unreachable, or unable to serve now (busy, internal error)";
-  static final String LIST_4 = "4:authentication or permission refused";
+      "3:Global unreachable (TLS handshake failures included), or unable to serve now (busy,"
+          + " internal error)";
+  static final String LIST_4 =
+      "4:authentication failed (missing or wrong token) or permission refused";
 
   private ExitCodes() {}
 
@@ -57,7 +60,7 @@ final class ExitCodes {
       case UNAVAILABLE -> "Global unreachable: " + detail;
       case RESOURCE_EXHAUSTED -> "Global busy: " + detail;
       case INTERNAL -> "Internal error: " + detail;
-      case UNAUTHENTICATED -> "Authentication refused: " + detail;
+      case UNAUTHENTICATED -> "Authentication failed: " + detail;
       case PERMISSION_DENIED -> "Permission denied: " + detail;
     };
   }
@@ -73,6 +76,10 @@ final class ExitCodes {
       root = root.getCause();
     }
     String rootMessage = root.getMessage();
+    if (rootMessage != null) {
+      // gRPC prefixes its status code ("DEADLINE_EXCEEDED: ..."): compare what follows
+      rootMessage = rootMessage.replaceFirst("^[A-Z_]+: ", "");
+    }
     if (!root.equals(e)
         && rootMessage != null
         && !message.contains(rootMessage)

@@ -38,7 +38,7 @@ import picocli.CommandLine.Parameters;
 final class GetCommand implements Callable<Integer> {
   private final Env env;
 
-  @Mixin GlobalOption global;
+  @Mixin ClientOptions client;
 
   @Parameters(index = "0", paramLabel = "KEY", description = "The key (UTF-8 text).")
   String key;
@@ -72,7 +72,7 @@ final class GetCommand implements Callable<Integer> {
     byte[] k = PutCommand.keyBytes(key);
     long off = offset == null ? 0 : offset;
     long len = length == null ? -1 : length;
-    try (Dstore dstore = global.connectThin()) {
+    try (Dstore dstore = client.connectThin(env)) {
       // No bar over a value being written to the terminal itself.
       boolean barWanted =
           env.stderrIsTerminal().getAsBoolean()
@@ -97,7 +97,7 @@ final class GetCommand implements Callable<Integer> {
         progress.finish(); // ends the bar's line, so that an error gets a line of its own
       }
     } catch (DstoreException e) {
-      throw Failure.of(e, key);
+      throw client.failure(e, key);
     } catch (IOException e) {
       throw Failure.file("write", output != null ? output : Path.of("(stdout)"), e);
     }

@@ -25,12 +25,25 @@ import picocli.CommandLine.Spec;
       "Runs Global: the tier that holds every key-value pair and keeps all Locals coherent.",
       "Prints 'Dstore server listening on HOST:PORT' on stdout once it accepts connections (with"
           + " the port picked when --listen asks for port 0); logs go to stderr.",
-      "Stops gracefully on SIGTERM or SIGINT (Ctrl-C) and exits 0."
+      "Stops gracefully on SIGTERM or SIGINT (Ctrl-C) and exits 0.",
+      "",
+      "Security: --tls-cert and --tls-key turn on TLS for every connection; --tls-client-ca also"
+          + " requires each client to present a certificate signed by that CA (mutual TLS);"
+          + " --token-file requires every call to carry that token (clients give theirs with"
+          + " --token-file or DSTORE_TOKEN; a wrong or missing one is refused before anything is"
+          + " read or written). The gRPC health service stays open to probes without a token.",
+      "Limits: each refusal names the limit and the option that sets it.",
+      "Metrics: --metrics-listen serves GET /metrics in Prometheus' text format and prints"
+          + " 'Metrics on http://HOST:PORT/metrics' on stderr.",
+      "",
+      "Options:"
     },
+    sortOptions = false,
     exitCodeListHeading = ExitCodes.HEADING,
     exitCodeList = {
       ExitCodes.LIST_OK,
-      "2:usage error, or the address cannot be listened on, or the store cannot be opened"
+      "2:usage error, or the address cannot be listened on, or the store, a TLS file or the"
+          + " token file cannot be used"
     })
 final class GlobalCommand implements Callable<Integer> {
   enum Store {
@@ -127,12 +140,125 @@ final class GlobalCommand implements Callable<Integer> {
               + " ${DEFAULT-VALUE}).")
   int maxMessageSize;
 
+  @Option(
+      names = "--max-streams-per-connection",
+      paramLabel = "N",
+      defaultValue = "" + GlobalServer.DEFAULT_MAX_STREAMS_PER_CONNECTION,
+      description =
+          "Concurrent calls (HTTP/2 streams) one connection may have open; a client queues the"
+              + " rest (default: ${DEFAULT-VALUE}).")
+  int maxStreamsPerConnection;
+
+  @Option(
+      names = "--max-connections",
+      paramLabel = "N",
+      defaultValue = "" + GlobalServer.DEFAULT_MAX_CONNECTIONS,
+      description =
+          "Client connections that may make calls at once; calls on more are refused"
+              + " (default: ${DEFAULT-VALUE}).")
+  int maxConnections;
+
+  @Option(
+      names = "--idle-timeout",
+      paramLabel = "DURATION",
+      defaultValue = "30s",
+      converter = Durations.Converter.class,
+      description =
+          "How long an upload may send nothing, or a download's reader read nothing, before the"
+              + " stream is cut off; a cut-off upload leaves nothing (default: ${DEFAULT-VALUE}).")
+  Duration idleTimeout;
+
+  @Option(
+      names = "--max-subscriptions",
+      paramLabel = "N",
+      defaultValue = "" + GlobalServer.DEFAULT_MAX_SUBSCRIPTIONS,
+      description =
+          "Subscriptions open at once, one per connected Local; one more is refused"
+              + " (default: ${DEFAULT-VALUE}).")
+  int maxSubscriptions;
+
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "FILE",
+      description =
+          "Serve TLS with the certificate chain in this PEM file (the server's own certificate"
+              + " first). Needs --tls-key. Default: plaintext.")
+  Path tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "FILE",
+      description = "Private key of --tls-cert (PEM, PKCS#8: 'BEGIN PRIVATE KEY').")
+  Path tlsKey;
+
+  @Option(
+      names = "--tls-client-ca",
+      paramLabel = "FILE",
+      description =
+          "Mutual TLS: refuse clients that do not present a certificate signed by a CA in this"
+              + " PEM file. Needs --tls-cert.")
+  Path tlsClientCa;
+
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description =
+          "Require every call to carry the token held in this file (printable ASCII, surrounding"
+              + " white space ignored). Default: no token.")
+  Path tokenFile;
+
+  @Option(
+      names = "--metrics-listen",
+      paramLabel = "HOST:PORT",
+      converter = HostPort.ListenConverter.class,
+      description =
+          "Serve metrics at http://HOST:PORT/metrics (Prometheus text format); port 0 picks a"
+              + " free port. Default: not served.")
+  HostPort metricsListen;
+
   GlobalCommand(Env env) {
     this.env = env;
   }
 
   @Override
   public Integer call() throws InterruptedException {
+    GlobalServer.Builder builder = configure();
+    GlobalServer server = builder.storage(openStorage()).build();
+    try {
+      server.start();
+    } catch (IOException | RuntimeException e) {
+      try {
+        server.close(); // releases what the server opened
+      } catch (RuntimeException closing) {
+        // GlobalServer.start does not clean up after every failure, and close() then fails too
+        e.addSuppressed(closing);
+      }
+      throw startFailure(e);
+    }
+    if (metricsListen != null) {
+      // Before the listening line: whoever waits for that line finds this one written too.
+      HostPort metrics = new HostPort(metricsListen.host(), server.metricsPort());
+      env.err().println("Metrics on http://" + metrics + "/metrics");
+      env.err().flush();
+    }
+    env.out().println("Dstore server listening on " + server.address());
+    env.out().flush();
+    try {
+      env.stopSignal().await(server::close);
+    } finally {
+      server.close();
+    }
+    return ExitCodes.OK;
+  }
+
+  /** The server's settings from the options; every file named is read or checked first. */
+  private GlobalServer.Builder configure() {
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw usage("--tls-cert and --tls-key go together: give both or neither");
+    }
+    if (tlsClientCa != null && tlsCert == null) {
+      throw usage("--tls-client-ca needs TLS: give --tls-cert and --tls-key as well");
+    }
     GlobalServer.Builder builder;
     try {
       builder =
@@ -143,24 +269,44 @@ final class GlobalCommand implements Callable<Integer> {
               .invalidationLogSize(invalidationLog)
               .maxKeyBytes(maxKeySize)
               .maxValueBytes(maxValueSize)
-              .maxMessageBytes(maxMessageSize);
+              .maxMessageBytes(maxMessageSize)
+              .maxStreamsPerConnection(maxStreamsPerConnection)
+              .maxConnections(maxConnections)
+              .idleStreamTimeout(idleTimeout)
+              .maxSubscriptions(maxSubscriptions);
+      if (metricsListen != null) {
+        builder.metricsListen(metricsListen.host(), metricsListen.port());
+      }
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+      throw usage(e.getMessage());
     }
-    GlobalServer server = builder.storage(openStorage()).build();
-    try {
-      server.start();
-    } catch (IOException e) {
-      throw Failure.usage("Cannot listen on " + listen + ": " + rootMessage(e), e);
+    if (tlsCert != null) {
+      builder.tls(
+          Credentials.readable(tlsCert, "--tls-cert"), Credentials.readable(tlsKey, "--tls-key"));
     }
-    env.out().println("Dstore server listening on " + server.address());
-    env.out().flush();
-    try {
-      env.stopSignal().await(server::close);
-    } finally {
-      server.close();
+    if (tlsClientCa != null) {
+      builder.tlsClientCa(Credentials.readable(tlsClientCa, "--tls-client-ca"));
     }
-    return ExitCodes.OK;
+    if (tokenFile != null) {
+      builder.token(Credentials.tokenFile(tokenFile, "--token-file"));
+    }
+    return builder;
+  }
+
+  private Failure startFailure(Exception e) {
+    String tls =
+        tlsCert == null
+            ? null
+            : "--tls-cert "
+                + tlsCert
+                + " and --tls-key "
+                + tlsKey
+                + (tlsClientCa != null ? " and --tls-client-ca " + tlsClientCa : "");
+    return StartFailure.of(e, listen, metricsListen, tls);
+  }
+
+  private ParameterException usage(String message) {
+    return new ParameterException(spec.commandLine(), message);
   }
 
   private Storage openStorage() {
@@ -175,17 +321,9 @@ final class GlobalCommand implements Callable<Integer> {
       return Storage.rocksdb(dataDir, sync);
     } catch (IOException | RuntimeException e) {
       // The storage's own message says what is wrong (in use, unreadable format, no space).
-      String why = e.getMessage() != null ? Text.oneLine(e.getMessage()) : rootMessage(e);
+      String why =
+          e.getMessage() != null ? Text.oneLine(e.getMessage()) : StartFailure.rootMessage(e);
       throw Failure.usage("Cannot open the rocksdb store in " + dataDir + ": " + why, e);
     }
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable root = e;
-    while (root.getCause() != null) {
-      root = root.getCause();
-    }
-    String message = root.getMessage() != null ? root.getMessage() : root.toString();
-    return Text.oneLine(message);
   }
 }

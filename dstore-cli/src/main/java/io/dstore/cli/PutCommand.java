@@ -24,8 +24,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = Version.class,
     customSynopsis = {
-      "dstore put [--global=HOST:PORT] KEY [VALUE | --file=PATH]",
-      "       dstore put --cas [--global=HOST:PORT] [VALUE | --file=PATH]"
+      "dstore put [--global=HOST:PORT] [TLS and token options] KEY [VALUE | --file=PATH]",
+      "       dstore put --cas [--global=HOST:PORT] [TLS and token options] [VALUE | --file=PATH]"
     },
     description = {
       "Creates KEY with VALUE. Keys are write-once: if KEY exists, nothing changes and the"
@@ -50,7 +50,7 @@ final class PutCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Mixin GlobalOption global;
+  @Mixin ClientOptions client;
 
   @Option(
       names = "--cas",
@@ -101,7 +101,7 @@ final class PutCommand implements Callable<Integer> {
     if (value != null && file != null) {
       throw usage("Give VALUE or --file, not both");
     }
-    try (Dstore dstore = global.connectThin()) {
+    try (Dstore dstore = client.connectThin(env)) {
       if (value != null) {
         store(dstore, key, value.getBytes(StandardCharsets.UTF_8));
       } else if (file != null) {
@@ -110,7 +110,7 @@ final class PutCommand implements Callable<Integer> {
         storeStdin(dstore, key);
       }
     } catch (DstoreException e) {
-      throw Failure.of(e, key);
+      throw client.failure(e, key);
     }
     return ExitCodes.OK;
   }

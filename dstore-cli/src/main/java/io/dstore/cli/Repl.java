@@ -9,8 +9,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The read-eval-print loop of {@code dstore local} and {@code dstore demo}: reads lines, parses
  * them with {@link ReplParser}, runs them and prints their result on stdout. Blank lines print
- * nothing; every other line prints its result (one line when not interactive), errors included. The
- * loop ends at {@code .exit} or end of input.
+ * nothing; every other line prints its result (one line when not interactive), errors included, and
+ * so does a line that cannot be read as text ({@link UnreadableLine}). The loop ends at {@code
+ * .exit} or end of input.
  */
 final class Repl {
   static final String PROMPT = "db > ";
@@ -28,8 +29,18 @@ final class Repl {
 
   /** Runs until {@code .exit} or end of input. */
   void run() throws IOException {
-    String line;
-    while ((line = lines.next()) != null) {
+    while (true) {
+      String line;
+      try {
+        line = lines.next();
+      } catch (UnreadableLine e) {
+        out.println(e.getMessage()); // the line's one result
+        out.flush();
+        continue;
+      }
+      if (line == null) {
+        return;
+      }
       Optional<ReplCommand> parsed = ReplParser.parse(line);
       if (parsed.isEmpty()) {
         continue;

@@ -1,10 +1,7 @@
 package io.dstore.cli;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.jline.reader.EndOfFileException;
 import org.jline.reader.LineReader;
@@ -16,26 +13,24 @@ import org.jline.terminal.TerminalBuilder;
 /** Where the REPL's lines come from: a terminal with line editing, or a plain stream. */
 interface ReplLines extends AutoCloseable {
 
-  /** The next line without its terminator, or null at end of input. */
+  /**
+   * The next line without its terminator, or null at end of input.
+   *
+   * @throws UnreadableLine for a line that was read but cannot be used; the next call goes on with
+   *     the next line
+   * @throws IOException if the input cannot be read
+   */
   String next() throws IOException;
 
   @Override
   void close() throws IOException;
 
-  /** Plain lines of UTF-8 from {@code in}: a pipe or a file. No prompt, no echo. */
+  /**
+   * Plain lines of UTF-8 from {@code in}, a pipe or a file: no prompt, no echo. A line that is not
+   * valid UTF-8 or is too long comes as {@link UnreadableLine}; see {@link PipeLines}.
+   */
   static ReplLines plain(InputStream in) {
-    BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-    return new ReplLines() {
-      @Override
-      public String next() throws IOException {
-        return reader.readLine();
-      }
-
-      @Override
-      public void close() {
-        // the caller owns the stream
-      }
-    };
+    return new PipeLines(in, PipeLines.DEFAULT_MAX_LINE_BYTES);
   }
 
   /**

@@ -12,6 +12,11 @@ import java.util.Optional;
  * {@code SET KEY VALUE} the value is the rest of the line after the single separator that follows
  * the key, with its spaces kept ({@code SET k hello world} stores {@code hello world}, {@code SET k
  * } stores the empty value). Keys are UTF-8 text of 1 to {@value #MAX_KEY_BYTES} bytes.
+ *
+ * <p>Any string parses: a line that is no command gives {@link ReplCommand.Invalid} with a one-line
+ * message, never an exception. Keys and values must be well-formed Unicode (no unpaired surrogate),
+ * since they are stored as UTF-8; every other character, NUL and controls included, is kept as
+ * given.
  */
 final class ReplParser {
   static final int MAX_KEY_BYTES = 1024;
@@ -58,7 +63,14 @@ final class ReplParser {
     if (invalid != null) {
       return new ReplCommand.Invalid(invalid);
     }
-    return new ReplCommand.Set(key, rest.substring(keyEnd + 1));
+    String value = rest.substring(keyEnd + 1);
+    if (Text.unpairedSurrogate(value) >= 0) {
+      return new ReplCommand.Invalid(
+          "Invalid value: not valid Unicode text (an unpaired surrogate at character "
+              + (Text.unpairedSurrogate(value) + 1)
+              + ")");
+    }
+    return new ReplCommand.Set(key, value);
   }
 
   private static ReplCommand keyOnly(
@@ -87,6 +99,12 @@ final class ReplParser {
 
   /** Null if {@code key} is a valid key, else the one-line error. */
   static String checkKey(String key) {
+    int unpaired = Text.unpairedSurrogate(key);
+    if (unpaired >= 0) {
+      return "Invalid key: not valid Unicode text (an unpaired surrogate at character "
+          + (unpaired + 1)
+          + ")";
+    }
     int bytes = key.getBytes(StandardCharsets.UTF_8).length;
     if (bytes == 0) {
       return "Invalid key: a key is 1 to " + MAX_KEY_BYTES + " bytes, this one is empty";

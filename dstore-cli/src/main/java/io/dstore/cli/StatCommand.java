@@ -31,7 +31,7 @@ import picocli.CommandLine.Parameters;
 final class StatCommand implements Callable<Integer> {
   private final Env env;
 
-  @Mixin GlobalOption global;
+  @Mixin ClientOptions client;
 
   @Parameters(index = "0", paramLabel = "KEY", description = "The key (UTF-8 text).")
   String key;
@@ -42,14 +42,14 @@ final class StatCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (Dstore dstore = global.connectThin()) {
+    try (Dstore dstore = client.connectThin(env)) {
       ValueInfo info = dstore.stat(PutCommand.keyBytes(key));
       env.out().println("size: " + info.size());
       env.out().println("generation: " + info.generation());
       env.out().println("sha256: " + info.sha256());
       env.out().flush();
     } catch (DstoreException e) {
-      throw Failure.of(e, key);
+      throw client.failure(e, key);
     }
     return ExitCodes.OK;
   }

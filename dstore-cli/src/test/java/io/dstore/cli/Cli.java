@@ -5,6 +5,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
@@ -45,6 +46,26 @@ final class Cli {
             new PrintStream(out, false, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8),
             new ByteArrayInputStream(stdin));
+    return new Result(exit, out.toByteArray(), err.toString(StandardCharsets.UTF_8));
+  }
+
+  /** Runs with these environment variables (and no others) and {@code stdin}. */
+  static Result runWithEnvironment(Map<String, String> environment, byte[] stdin, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Env env =
+        new Env(
+            new PrintStream(out, false, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            new ByteArrayInputStream(stdin),
+            () -> false,
+            () -> false,
+            System::nanoTime,
+            onExit -> {
+              throw new UnsupportedOperationException("not in this test");
+            },
+            environment::get);
+    int exit = Main.run(args, env);
     return new Result(exit, out.toByteArray(), err.toString(StandardCharsets.UTF_8));
   }
 

@@ -59,6 +59,30 @@ class ExitCodesTest {
   }
 
   @Test
+  void aGrpcStatusPrefixDoesNotMakeTheRootCauseLookNew() {
+    DstoreException e =
+        new DstoreException(
+            ErrorCode.UNAVAILABLE,
+            "cannot reach Global at h:1: upload cut off",
+            new RuntimeException("DEADLINE_EXCEEDED: upload cut off"));
+    assertThat(ExitCodes.describe(e, null))
+        .isEqualTo("Global unreachable: cannot reach Global at h:1: upload cut off");
+  }
+
+  @Test
+  void aWrongTokenSaysAuthenticationFailedAndExits4() {
+    DstoreException e =
+        new DstoreException(
+            ErrorCode.UNAUTHENTICATED, "missing or wrong token: every call needs it");
+    assertThat(ExitCodes.describe(e, "k"))
+        .isEqualTo("Authentication failed: missing or wrong token: every call needs it");
+    assertThat(ExitCodes.of(e.code())).isEqualTo(4);
+    DstoreException denied = new DstoreException(ErrorCode.PERMISSION_DENIED, "not yours");
+    assertThat(ExitCodes.describe(denied, "k")).isEqualTo("Permission denied: not yours");
+    assertThat(ExitCodes.of(denied.code())).isEqualTo(4);
+  }
+
+  @Test
   void notFoundAndExistsNameTheKey() {
     assertThat(ExitCodes.describe(new DstoreException(ErrorCode.NOT_FOUND, "key not found"), "k"))
         .isEqualTo("Key 'k' not found");

@@ -1,0 +1,153 @@
+package io.dstore.cli;
+
+import io.dstore.Dstore;
+import io.dstore.DstoreException;
+import io.dstore.DstoreOptions;
+import io.dstore.ErrorCode;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * How a command reaches Global (or a Local daemon): {@code --global HOST:PORT}, TLS ({@code
+ * --tls-ca}, and {@code --tls-cert}/{@code --tls-key} for a client certificate) and the bearer
+ * token ({@code --token-file}, else the {@code DSTORE_TOKEN} environment variable). A mixin of
+ * {@code local} and of every one-shot command.
+ */
+final class ClientOptions {
+  /** Deadline of a one-shot call: a Global that is down or silent fails the command this fast. */
+  static final Duration ONE_SHOT_TIMEOUT = Duration.ofSeconds(10);
+
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec mixee;
+
+  @Option(
+      names = "--global",
+      paramLabel = "HOST:PORT",
+      defaultValue = "127.0.0.1:50051",
+      converter = HostPort.Converter.class,
+      description =
+          "Address of Global, or of a Local daemon ('dstore local --listen')"
+              + " (default: ${DEFAULT-VALUE}).")
+  HostPort global;
+
+  @Option(
+      names = "--tls-ca",
+      paramLabel = "FILE",
+      description =
+          "Talk TLS, trusting the CA certificate(s) in this PEM file to have signed the server's"
+              + " certificate. Without it: plaintext.")
+  Path tlsCa;
+
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "FILE",
+      description =
+          "Client certificate (PEM) to present, for a server that requires one (mutual TLS);"
+              + " needs --tls-key and --tls-ca.")
+  Path tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "FILE",
+      description = "Private key of --tls-cert (PEM, PKCS#8: 'BEGIN PRIVATE KEY').")
+  Path tlsKey;
+
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description =
+          "File holding the token the server requires (surrounding white space ignored)."
+              + " Default: the "
+              + Credentials.TOKEN_VARIABLE
+              + " environment variable, if set.")
+  Path tokenFile;
+
+  /**
+   * Adds the TLS files and the token to {@code options}.
+   *
+   * @throws ParameterException (exit 2) for options that do not go together
+   * @throws Failure (exit 2) for a file that cannot be read or a token that cannot be sent
+   */
+  DstoreOptions.Builder apply(DstoreOptions.Builder options, Env env) {
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw usage("--tls-cert and --tls-key go together: give both or neither");
+    }
+    if (tlsCert != null && tlsCa == null) {
+      throw usage("--tls-cert needs --tls-ca: a client certificate is only sent over TLS");
+    }
+    if (tlsCa != null) {
+      options.tlsCa(Credentials.readable(tlsCa, "--tls-ca"));
+    }
+    if (tlsCert != null) {
+      options.tlsClientCertificate(
+          Credentials.readable(tlsCert, "--tls-cert"), Credentials.readable(tlsKey, "--tls-key"));
+    }
+    String token =
+        tokenFile != null
+            ? Credentials.tokenFile(tokenFile, "--token-file")
+            : Credentials.tokenFromEnvironment(env);
+    if (token != null) {
+      options.token(token);
+    }
+    return options;
+  }
+
+  /**
+   * A thin client for one call: no cache, no subscription, nothing registered at Global. Calls fail
+   * at once when Global refuses connections, and after {@link #ONE_SHOT_TIMEOUT} when it does not
+   * answer.
+   */
+  Dstore connectThin(Env env) {
+    DstoreOptions.Builder options =
+        DstoreOptions.builder()
+            .coherentCache(false)
+            .cacheSizeBytes(0)
+            .requestTimeout(ONE_SHOT_TIMEOUT)
+            .name("dstore-cli");
+    return connect(global, apply(options, env).build());
+  }
+
+  /**
+   * Connects to {@code target}.
+   *
+   * @throws Failure (exit 2) if the TLS files cannot be used (a CA file that holds no certificate,
+   *     say); the library reports some of these as {@link IllegalArgumentException}
+   */
+  static Dstore connect(HostPort target, DstoreOptions options) {
+    try {
+      return Dstore.connect(target.toString(), options);
+    } catch (IllegalArgumentException e) {
+      throw Failure.usage(
+          "Cannot use the TLS files given (--tls-ca, --tls-cert, --tls-key): "
+              + StartFailure.rootMessage(e),
+          e);
+    }
+  }
+
+  /**
+   * The failure of a call about {@code key} (null when about no one key), with a hint when a
+   * plaintext client's connection was closed unexplained, as a TLS server does.
+   */
+  Failure failure(DstoreException e, String key) {
+    Failure f = Failure.of(e, key);
+    if (tlsCa == null && looksLikeTlsRefusingPlaintext(e)) {
+      return new Failure(
+          f.exitCode(), f.getMessage() + "; if the server serves TLS, give --tls-ca", e);
+    }
+    return f;
+  }
+
+  /** Whether {@code e} is the connection being closed before any HTTP/2 frame came back. */
+  static boolean looksLikeTlsRefusingPlaintext(DstoreException e) {
+    return e.code() == ErrorCode.UNAVAILABLE
+        && String.valueOf(e.getMessage()).contains("Network closed for unknown reason");
+  }
+
+  private ParameterException usage(String message) {
+    return new ParameterException(mixee.commandLine(), message);
+  }
+}
