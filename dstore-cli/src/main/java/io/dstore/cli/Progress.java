@@ -80,6 +80,7 @@ class Progress {
     draw(clock.getAsLong());
     err.print('\n');
     err.flush();
+    drawn = false; // a second call prints nothing
   }
 
   private void draw(long now) {

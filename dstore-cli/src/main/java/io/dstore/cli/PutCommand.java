@@ -2,10 +2,8 @@ package io.dstore.cli;
 
 import io.dstore.Dstore;
 import io.dstore.DstoreException;
-import io.dstore.ErrorCode;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -126,24 +124,9 @@ final class PutCommand implements Callable<Integer> {
   }
 
   private void storeFile(Dstore dstore, String key) {
-    try {
-      boolean regular = Files.isRegularFile(file);
-      if (key == null && !regular) {
-        try (InputStream in = Files.newInputStream(file)) {
-          storeContentOnce(dstore, in); // a pipe or device: it can be read only once
-        }
-        return;
-      }
-      long size = regular ? Files.size(file) : -1;
-      String target = key;
-      if (target == null) {
-        try (InputStream in = Files.newInputStream(file)) {
-          target = ContentKeys.of(in, null); // a first pass, to name the value
-        }
-      }
-      try (InputStream in = Files.newInputStream(file)) {
-        storeStream(dstore, target, key == null, in, size);
-      }
+    try (InputStream in = Files.newInputStream(file)) {
+      long size = Files.isRegularFile(file) ? Files.size(file) : -1;
+      storeStream(dstore, key, in, size);
     } catch (IOException e) {
       throw Failure.file("read", file, e);
     }
@@ -153,57 +136,27 @@ final class PutCommand implements Callable<Integer> {
     if (env.interactive().getAsBoolean()) {
       env.err().println("Reading the value from stdin; end it with Ctrl-D");
     }
-    if (key != null) {
-      storeStream(dstore, key, false, env.in(), -1);
-    } else {
-      storeContentOnce(dstore, env.in());
-    }
+    storeStream(dstore, key, env.in(), -1);
   }
 
-  /**
-   * Stores content that can be read only once under its content key: it is spooled to a temporary
-   * file while its SHA-256 is computed, then uploaded from there.
-   */
-  private void storeContentOnce(Dstore dstore, InputStream source) {
-    Path spool = null;
-    try {
-      spool = Files.createTempFile("dstore-put-", ".spool");
-      String contentKey;
-      try (OutputStream copy = Files.newOutputStream(spool)) {
-        contentKey = ContentKeys.of(source, copy);
-      }
-      try (InputStream in = Files.newInputStream(spool)) {
-        storeStream(dstore, contentKey, true, in, Files.size(spool));
-      }
-    } catch (IOException e) {
-      throw Failure.usage("Cannot spool the value to a temporary file: " + e.getMessage(), e);
-    } finally {
-      if (spool != null) {
-        try {
-          Files.deleteIfExists(spool);
-        } catch (IOException e) {
-          env.err().println("Note: cannot remove the temporary file " + spool);
-        }
-      }
-    }
-  }
-
-  private void storeStream(Dstore dstore, String key, boolean cas, InputStream in, long size) {
+  /** Streams the value; with {@code key} null, under its content key, which is printed. */
+  private void storeStream(Dstore dstore, String key, InputStream in, long size) {
     Progress progress = Progress.start(env, size);
     InputStream counted = ProgressStreams.counting(in, progress);
+    String contentKey = null;
     long generation;
     try {
-      generation = dstore.put(keyBytes(key), counted, size);
-    } catch (DstoreException e) {
-      if (!cas || e.code() != ErrorCode.ALREADY_EXISTS) {
-        throw e;
+      if (key == null) {
+        contentKey = dstore.putContent(counted, size);
+        generation = -1;
+      } else {
+        generation = dstore.put(keyBytes(key), counted, size);
       }
-      generation = -1; // the same content is stored already: nothing to do
     } finally {
-      progress.finish(); // ends the bar's line, so that an error gets a line of its own
+      progress.finish(); // ends the bar's line, so that what follows gets a line of its own
     }
-    if (cas) {
-      env.out().println(key);
+    if (contentKey != null) {
+      env.out().println(contentKey);
       env.out().flush();
     } else {
       created(key, size, generation);

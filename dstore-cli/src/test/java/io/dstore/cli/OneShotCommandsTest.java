@@ -150,6 +150,10 @@ class OneShotCommandsTest {
     assertThat(put.exit()).as("%s", put).isZero();
     assertThat(put.out()).isEqualTo("sha256:" + sha256(value) + "\n");
     assertThat(run("get", put.out().strip()).stdout()).isEqualTo(value);
+
+    Cli.Result again = runWithStdin(value, "put", "--cas");
+    assertThat(again.exit()).as("%s", again).isZero();
+    assertThat(again.out()).isEqualTo(put.out());
   }
 
   @Test

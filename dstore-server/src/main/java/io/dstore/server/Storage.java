@@ -61,6 +61,15 @@ public interface Storage extends AutoCloseable {
   Optional<StoredInfo> stat(byte[] key) throws IOException;
 
   /**
+   * Whether a write may wait on something slow (a disk, an fsync). When it may not, Global writes
+   * small values on the connection's own thread instead of handing them to a worker thread, which
+   * saves a thread switch per write. The default, {@code true}, is always safe.
+   */
+  default boolean writesMayBlock() {
+    return true;
+  }
+
+  /**
    * Starts writing a new value for {@code key}. Does not check whether the key exists (the commit
    * does); callers check with {@link #stat} first to fail fast. The upload must be ended ({@link
    * Upload#commit}, {@link Upload#abort} or {@link Upload#close}); until then it holds memory (at

@@ -122,7 +122,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
         new PipelineHandler(
             this,
             (ServerCallStreamObserver<PipelineResponse>) responses,
-            executor,
+            storage.writesMayBlock() ? executor : Runnable::run,
             metrics,
             pipelines::remove);
     pipelines.add(handler);

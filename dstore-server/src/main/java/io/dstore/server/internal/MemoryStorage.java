@@ -46,6 +46,12 @@ public final class MemoryStorage implements Storage {
     return new MemoryStorage();
   }
 
+  /** Writes copy into the heap under a map update: nothing here waits. */
+  @Override
+  public boolean writesMayBlock() {
+    return false;
+  }
+
   @Override
   public Optional<StoredInfo> stat(byte[] key) throws IOException {
     checkOpen("stat");

@@ -21,8 +21,10 @@ import java.util.function.Consumer;
  * {@link Reply} standing in for the unary call's observer, so validation, errors and coherence are
  * the same by construction; a unary error becomes a {@link Failure} carrying its status code and
  * {@code dstore-error-code}. Gets and Stats are answered on the stream's own thread (gRPC delivers
- * a stream's messages one at a time); Puts and Deletes, which may wait on the disk or on other
- * Locals, run on the server's executor so they do not hold up the reads queued behind them.
+ * a stream's messages one at a time); Puts and Deletes, which may wait on the disk, run on the
+ * write executor so they do not hold up the reads queued behind them (for a store whose writes
+ * never wait, that executor runs them in place). A strict delete never blocks a thread while it
+ * waits for the Locals: it completes from their acknowledgements.
  *
  * <p>Responses from different threads are sent under this handler's lock (gRPC allows one caller at
  * a time). They are not held back for flow control: the client bounds the requests it has in
@@ -32,7 +34,7 @@ import java.util.function.Consumer;
 final class PipelineHandler implements StreamObserver<PipelineRequest> {
   private final GlobalService service;
   private final ServerCallStreamObserver<PipelineResponse> responses;
-  private final Executor executor;
+  private final Executor writeExecutor;
   private final GlobalMetrics metrics;
   private final Consumer<PipelineHandler> onDone;
   private int outstanding; // guarded by this
@@ -42,12 +44,12 @@ final class PipelineHandler implements StreamObserver<PipelineRequest> {
   PipelineHandler(
       GlobalService service,
       ServerCallStreamObserver<PipelineResponse> responses,
-      Executor executor,
+      Executor writeExecutor,
       GlobalMetrics metrics,
       Consumer<PipelineHandler> onDone) {
     this.service = service;
     this.responses = responses;
-    this.executor = executor;
+    this.writeExecutor = writeExecutor;
     this.metrics = metrics;
     this.onDone = onDone;
     responses.setOnCancelHandler(
@@ -85,11 +87,11 @@ final class PipelineHandler implements StreamObserver<PipelineRequest> {
       case PUT -> {
         PutRequest put = request.getPut();
         metrics.countReceived(put.getValue().size());
-        executor.execute(
+        writeExecutor.execute(
             () -> service.put(put, reply(id, "put", PipelineResponse.Builder::setPut)));
       }
       case DELETE ->
-          executor.execute(
+          writeExecutor.execute(
               () ->
                   service.delete(
                       request.getDelete(),
