@@ -33,19 +33,20 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 /**
  * Certificates made at test time (no key is ever committed): a CA, a server certificate for
  * 127.0.0.1 and localhost, a client certificate signed by the CA, and one signed by another CA.
- * Everything is written as PEM (keys as PKCS#8) into a directory.
+ * Everything is written as PEM (keys as PKCS#8) into a directory. Shared with the CLI's tests
+ * through this module's test-jar.
  */
-final class Certificates {
+public final class Certificates {
   private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
 
-  final Path caCert;
-  final Path serverCert;
-  final Path serverKey;
-  final Path clientCert;
-  final Path clientKey;
-  final Path strangerCert;
-  final Path strangerKey;
-  final Path otherCaCert;
+  public final Path caCert;
+  public final Path serverCert;
+  public final Path serverKey;
+  public final Path clientCert;
+  public final Path clientKey;
+  public final Path strangerCert;
+  public final Path strangerKey;
+  public final Path otherCaCert;
 
   private Certificates(Path dir) throws Exception {
     KeyPair caKeys = keys();
@@ -71,7 +72,7 @@ final class Certificates {
     strangerKey = write(dir.resolve("stranger.key"), strangerKeys.getPrivate());
   }
 
-  static Certificates create(Path dir) throws Exception {
+  public static Certificates create(Path dir) throws Exception {
     return new Certificates(dir);
   }
 
