@@ -88,9 +88,7 @@ final class DaemonUpload implements StreamObserver<PutChunk> {
           throw Statuses.invalidArgument(
               "upload sent more than the " + declaredSize + " declared bytes");
         }
-        for (ByteBuffer b : chunk.getData().asReadOnlyByteBufferList()) {
-          digest.update(b);
-        }
+        Sha256.update(digest, chunk.getData());
         pipe.offer(chunk.getData().asReadOnlyByteBuffer());
       } else {
         responses.request(1);

@@ -283,9 +283,7 @@ final class GlobalCalls {
         }
         ByteString data = chunk.getData();
         if (!data.isEmpty()) {
-          for (java.nio.ByteBuffer b : data.asReadOnlyByteBufferList()) {
-            digest.update(b);
-          }
+          Sha256.update(digest, data);
           out.write(data);
           received += data.size();
         }

@@ -2,6 +2,7 @@ package io.dstore.server.internal;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
+import com.google.protobuf.ByteString;
 import io.dstore.proto.PutChunk;
 import io.dstore.proto.PutHeader;
 import io.dstore.proto.PutResponse;
@@ -9,7 +10,6 @@ import io.dstore.server.Storage;
 import io.dstore.server.StoredInfo;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -78,7 +78,7 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
       if (trailerSha != null) {
         throw Errors.invalid("bytes arrived after the SHA-256 trailer; it must come last");
       }
-      accept(chunk.getData().asReadOnlyByteBuffer());
+      accept(chunk.getData());
       if (!chunk.getSha256().isEmpty()) {
         trailerSha = hexDigest(chunk.getSha256().toByteArray(), "trailer");
       }
@@ -181,8 +181,8 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
     key = k;
   }
 
-  private void accept(ByteBuffer data) throws IOException {
-    int n = data.remaining();
+  private void accept(ByteString data) throws IOException {
+    int n = data.size();
     if (n == 0) {
       return;
     }
@@ -191,9 +191,9 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
       throw Errors.invalid("upload sent more than the " + declaredSize + " declared bytes");
     }
     limits.checkValueSize(received);
-    digest.update(data.duplicate());
+    Sha256.update(digest, data);
     if (upload != null) {
-      upload.write(data);
+      upload.write(data.asReadOnlyByteBuffer());
     }
   }
 

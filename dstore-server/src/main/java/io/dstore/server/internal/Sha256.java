@@ -1,5 +1,11 @@
 package io.dstore.server.internal;
 
+import com.google.protobuf.ByteOutput;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -33,6 +39,46 @@ public final class Sha256 {
       return (MessageDigest) PROTOTYPE.clone();
     } catch (CloneNotSupportedException e) {
       return lookUp(); // a provider whose digests cannot be cloned
+    }
+  }
+
+  /**
+   * Adds {@code bytes} to {@code digest} without copying them: protobuf hands its own arrays to a
+   * {@link ByteOutput}, where {@code asReadOnlyByteBuffer()} would make the digest copy every byte
+   * into a scratch array first (a read-only buffer hides its array).
+   */
+  public static void update(MessageDigest digest, ByteString bytes) {
+    try {
+      UnsafeByteOperations.unsafeWriteTo(
+          bytes,
+          new ByteOutput() {
+            @Override
+            public void write(byte value) {
+              digest.update(value);
+            }
+
+            @Override
+            public void write(byte[] value, int offset, int length) {
+              digest.update(value, offset, length);
+            }
+
+            @Override
+            public void writeLazy(byte[] value, int offset, int length) {
+              digest.update(value, offset, length);
+            }
+
+            @Override
+            public void write(ByteBuffer value) {
+              digest.update(value);
+            }
+
+            @Override
+            public void writeLazy(ByteBuffer value) {
+              digest.update(value);
+            }
+          });
+    } catch (IOException e) {
+      throw new UncheckedIOException("a digest does no I/O", e);
     }
   }
 

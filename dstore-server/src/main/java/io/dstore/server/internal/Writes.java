@@ -28,9 +28,7 @@ final class Writes {
   /** Stores a whole value that arrived in one message. */
   PutResponse putWhole(byte[] key, ByteString value, ByteString claimedSha) throws IOException {
     MessageDigest digest = Sha256.newDigest();
-    for (ByteBuffer b : value.asReadOnlyByteBufferList()) {
-      digest.update(b);
-    }
+    Sha256.update(digest, value);
     String actual = Sha256.hex(digest.digest());
     if (!claimedSha.isEmpty()) {
       if (claimedSha.size() != 32) {
