@@ -103,6 +103,7 @@ class UploadAtomicityTest {
     ClientCallStreamObserver<PutChunk> requests = open(result);
     requests.onNext(chunk(0, MIB).setHeader(header("k", value.length)).build());
     requests.onNext(chunk(MIB, MIB).build());
+    awaitUploadInProgress();
     requests.cancel("the client gave up", null);
     assertThatThrownBy(() -> result.get(30, TimeUnit.SECONDS))
         .hasCauseInstanceOf(StatusRuntimeException.class);
@@ -117,6 +118,7 @@ class UploadAtomicityTest {
     ClientCallStreamObserver<PutChunk> requests = open(result);
     requests.onNext(chunk(0, MIB).setHeader(header("k", value.length)).build());
     requests.onNext(chunk(MIB, MIB).build());
+    awaitUploadInProgress();
     channel.shutdownNow(); // as if the client process died
     assertThatThrownBy(() -> result.get(30, TimeUnit.SECONDS))
         .hasCauseInstanceOf(StatusRuntimeException.class);
@@ -149,6 +151,20 @@ class UploadAtomicityTest {
       back = out.toByteString();
     }
     assertThat(back.toByteArray()).isEqualTo(value);
+  }
+
+  /**
+   * Waits until the server has opened the upload, so that the fault below hits an upload in
+   * progress (not one the server has not seen yet, which would leave nothing trivially).
+   */
+  private void awaitUploadInProgress() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (storage.uploadMarkers() == 0) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError("the server never opened the upload");
+      }
+      Thread.onSpinWait();
+    }
   }
 
   private void awaitNoUploadInProgress() throws Exception {
