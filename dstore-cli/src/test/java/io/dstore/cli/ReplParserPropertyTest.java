@@ -2,6 +2,8 @@ package io.dstore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dstore.testing.ForAll;
+import io.dstore.testing.Gen;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,183 +14,159 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Random and adversarial lines at the REPL: {@link ReplParser} never throws and answers every line
  * with one command or one one-line error; commands round-trip; keys are checked in UTF-8 bytes at
  * the 1,024-byte limit; {@link PipeLines} turns any bytes into exactly one line or one {@link
- * UnreadableLine} per input line. Pure code, no I/O: jqwik has no class timeout, and none is
- * needed.
+ * UnreadableLine} per input line. Pure code, no I/O.
  */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ReplParserPropertyTest {
   private static final String BLANKS = " \t";
 
-  // ---- arbitraries ------------------------------------------------------------------------
+  // ---- generators -------------------------------------------------------------------------
 
-  /** Any BMP text (lone surrogates, NUL and controls included), short and very long. */
-  @Provide
-  Arbitrary<String> anyText() {
-    return Arbitraries.oneOf(
-        Arbitraries.strings().all().ofMaxLength(200),
-        Arbitraries.strings().all().ofMinLength(1000).ofMaxLength(20_000));
+  /** Any UTF-16 text (lone surrogates, NUL and controls included), short and very long. */
+  static String anyText(Random r) {
+    return Gen.chance(r, 0.8) ? Gen.anyText(r, 0, 200) : Gen.anyText(r, 1000, 20_000);
   }
+
+  private static final String[] WORDS = {
+    "SET",
+    "set",
+    "PuT",
+    "i",
+    "IN",
+    "GET",
+    "o",
+    "out",
+    "DEL",
+    "d",
+    "rm",
+    ".exit",
+    ".stats",
+    ".help",
+    ".version",
+    ".EXIT",
+    "",
+    "k",
+    "\u0000",
+    "\n",
+    "\r",
+    "\u2028",
+    "\u0085",
+    "\u001b[2J",
+    "\ud800",
+    "\udc00",
+    "\ud83d\ude00",
+    "é",
+    "鍵",
+    "\uFFFD",
+    "\uFEFF"
+  };
 
   /** Lines made of command words, blanks and troublesome characters. */
-  @Provide
-  Arbitrary<String> hostileLines() {
-    Arbitrary<String> word =
-        Arbitraries.of(
-            "SET",
-            "set",
-            "PuT",
-            "i",
-            "IN",
-            "GET",
-            "o",
-            "out",
-            "DEL",
-            "d",
-            "rm",
-            ".exit",
-            ".stats",
-            ".help",
-            ".version",
-            ".EXIT",
-            "",
-            "k",
-            "\u0000",
-            "\n",
-            "\r",
-            "\u2028",
-            "\u0085",
-            "\u001b[2J",
-            "\ud800",
-            "\udc00",
-            "\ud83d\ude00",
-            "é",
-            "鍵",
-            "\uFFFD",
-            "\uFEFF");
-    Arbitrary<String> blanks = Arbitraries.strings().withChars(BLANKS).ofMaxLength(3);
-    return Combinators.combine(word, blanks, word, blanks, anyText(), word)
-        .as((a, s1, b, s2, c, d) -> a + s1 + b + s2 + c + d);
+  static String hostileLine(Random r) {
+    return Gen.pick(r, WORDS)
+        + Gen.textOf(r, BLANKS, 0, 3)
+        + Gen.pick(r, WORDS)
+        + Gen.textOf(r, BLANKS, 0, 3)
+        + anyText(r)
+        + Gen.pick(r, WORDS);
   }
 
-  @Provide
-  Arbitrary<String> setVerbs() {
-    return caseMix(Arbitraries.of("set", "put", "insert", "in", "i"));
+  static String setVerb(Random r) {
+    return caseMix(r, Gen.pick(r, "set", "put", "insert", "in", "i"));
   }
 
-  @Provide
-  Arbitrary<String> getVerbs() {
-    return caseMix(Arbitraries.of("get", "select", "output", "out", "o"));
+  static String getVerb(Random r) {
+    return caseMix(r, Gen.pick(r, "get", "select", "output", "out", "o"));
   }
 
-  @Provide
-  Arbitrary<String> delVerbs() {
-    return caseMix(Arbitraries.of("del", "delete", "rem", "remove", "rm", "d"));
+  static String delVerb(Random r) {
+    return caseMix(r, Gen.pick(r, "del", "delete", "rem", "remove", "rm", "d"));
   }
 
-  private static Arbitrary<String> caseMix(Arbitrary<String> words) {
-    return Combinators.combine(words, Arbitraries.longs())
-        .as(
-            (w, bits) -> {
-              StringBuilder b = new StringBuilder();
-              for (int i = 0; i < w.length(); i++) {
-                char c = w.charAt(i);
-                b.append(((bits >> i) & 1) == 1 ? Character.toUpperCase(c) : c);
-              }
-              return b.toString();
-            });
+  private static String caseMix(Random r, String word) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < word.length(); i++) {
+      char c = word.charAt(i);
+      b.append(r.nextBoolean() ? Character.toUpperCase(c) : c);
+    }
+    return b.toString();
   }
 
-  /** Valid keys: well-formed text without blanks, 1 to 1,024 bytes in UTF-8. */
-  @Provide
-  Arbitrary<String> keys() {
-    return Arbitraries.strings()
-        .all()
-        .excludeChars(' ', '\t')
-        .ofMinLength(1)
-        .ofMaxLength(300)
-        .filter(k -> Text.unpairedSurrogate(k) < 0)
-        .filter(k -> utf8Length(k) <= ReplParser.MAX_KEY_BYTES);
+  /** Valid keys: well-formed text without blanks, 1 to 300 chars (at most 903 UTF-8 bytes). */
+  static String key(Random r) {
+    String k = Gen.wellFormedText(r, 1, 300).replace(' ', '_').replace('\t', '_');
+    assertThat(utf8Length(k)).isLessThanOrEqualTo(ReplParser.MAX_KEY_BYTES);
+    return k;
   }
 
   /** Values: any well-formed text, spaces, tabs and controls included. */
-  @Provide
-  Arbitrary<String> values() {
-    return Arbitraries.oneOf(
-            Arbitraries.strings().all().ofMaxLength(300),
-            Arbitraries.strings().withChars(" \tab\u0000\r\n").ofMaxLength(20))
-        .filter(v -> Text.unpairedSurrogate(v) < 0);
+  static String value(Random r) {
+    return Gen.chance(r, 0.5)
+        ? Gen.wellFormedText(r, 0, 300)
+        : Gen.textOf(r, " \tab\u0000\r\n", 0, 20);
   }
 
-  @Provide
-  Arbitrary<String> leadingBlanks() {
-    return Arbitraries.strings().withChars(BLANKS).ofMaxLength(4);
+  static String leadingBlanks(Random r) {
+    return Gen.textOf(r, BLANKS, 0, 4);
   }
 
-  @Provide
-  Arbitrary<String> separators() {
-    return Arbitraries.strings().withChars(BLANKS).ofMinLength(1).ofMaxLength(4);
+  static String separator(Random r) {
+    return Gen.textOf(r, BLANKS, 1, 4);
   }
 
-  @Provide
-  Arbitrary<Character> blank() {
-    return Arbitraries.of(' ', '\t');
-  }
+  private static final byte[] TROUBLE_BYTES = {
+    '\n',
+    '\r',
+    'a',
+    ' ',
+    0,
+    (byte) 0xff,
+    (byte) 0xc3,
+    (byte) 0xa9,
+    (byte) 0xed,
+    (byte) 0xa0,
+    (byte) 0x80,
+    (byte) 0xf0,
+    (byte) 0x9f
+  };
 
   /** Bytes biased towards line ends, invalid UTF-8 and multi-byte sequences. */
-  @Provide
-  Arbitrary<byte[]> hostileBytes() {
-    Arbitrary<Byte> b =
-        Arbitraries.frequencyOf(
-            net.jqwik.api.Tuple.of(5, Arbitraries.bytes()),
-            net.jqwik.api.Tuple.of(
-                5,
-                Arbitraries.of(
-                    (byte) '\n',
-                    (byte) '\r',
-                    (byte) 'a',
-                    (byte) ' ',
-                    (byte) 0,
-                    (byte) 0xff,
-                    (byte) 0xc3,
-                    (byte) 0xa9,
-                    (byte) 0xed,
-                    (byte) 0xa0,
-                    (byte) 0x80,
-                    (byte) 0xf0,
-                    (byte) 0x9f)));
-    return b.list()
-        .ofMaxSize(400)
-        .map(
-            list -> {
-              byte[] bytes = new byte[list.size()];
-              for (int i = 0; i < bytes.length; i++) {
-                bytes[i] = list.get(i);
-              }
-              return bytes;
-            });
+  static byte[] hostileBytes(Random r) {
+    byte[] bytes = new byte[Gen.size(r, 0, 400)];
+    for (int i = 0; i < bytes.length; i++) {
+      bytes[i] =
+          r.nextBoolean() ? (byte) r.nextInt(256) : TROUBLE_BYTES[r.nextInt(TROUBLE_BYTES.length)];
+    }
+    return bytes;
+  }
+
+  /** Shows bytes readably in a failure message. */
+  record Bytes(byte[] bytes) {
+    @Override
+    public String toString() {
+      return Arrays.toString(bytes);
+    }
   }
 
   // ---- the parser -------------------------------------------------------------------------
 
-  @Property(tries = 2000)
-  void anyLineGivesNothingOrOneCommandOrOneErrorLine(@ForAll("hostileLines") String line) {
-    checkOneAnswer(line);
+  @Test
+  void anyLineGivesNothingOrOneCommandOrOneErrorLine() {
+    ForAll.check(2000, ReplParserPropertyTest::hostileLine, ReplParserPropertyTest::checkOneAnswer);
   }
 
-  @Property(tries = 500)
-  void anyTextGivesNothingOrOneCommandOrOneErrorLine(@ForAll("anyText") String line) {
-    checkOneAnswer(line);
+  @Test
+  void anyTextGivesNothingOrOneCommandOrOneErrorLine() {
+    ForAll.check(500, ReplParserPropertyTest::anyText, ReplParserPropertyTest::checkOneAnswer);
   }
 
   private static void checkOneAnswer(String line) {
@@ -216,39 +194,58 @@ class ReplParserPropertyTest {
     }
   }
 
-  @Property
-  void setRoundTripsWithTheValuesSpacesKept(
-      @ForAll("leadingBlanks") String lead,
-      @ForAll("setVerbs") String verb,
-      @ForAll("separators") String separator,
-      @ForAll("keys") String key,
-      @ForAll("blank") char beforeValue,
-      @ForAll("values") String value) {
-    String line = lead + verb + separator + key + beforeValue + value;
-    assertThat(ReplParser.parse(line)).contains(new ReplCommand.Set(key, value));
+  record SetLine(String line, String key, String value) {}
+
+  @Test
+  void setRoundTripsWithTheValuesSpacesKept() {
+    ForAll.check(
+        1000,
+        r -> {
+          String key = key(r);
+          String value = value(r);
+          String line =
+              leadingBlanks(r) + setVerb(r) + separator(r) + key + Gen.pick(r, ' ', '\t') + value;
+          return new SetLine(line, key, value);
+        },
+        c ->
+            assertThat(ReplParser.parse(c.line()))
+                .contains(new ReplCommand.Set(c.key(), c.value())));
   }
 
-  @Property
-  void getAndDelRoundTrip(
-      @ForAll("getVerbs") String get,
-      @ForAll("delVerbs") String del,
-      @ForAll("separators") String separator,
-      @ForAll("keys") String key,
-      @ForAll("leadingBlanks") String trailing) {
-    assertThat(ReplParser.parse(get + separator + key + trailing))
-        .contains(new ReplCommand.Get(key));
-    assertThat(ReplParser.parse(del + separator + key + trailing))
-        .contains(new ReplCommand.Del(key));
+  record KeyLines(String get, String del, String key) {}
+
+  @Test
+  void getAndDelRoundTrip() {
+    ForAll.check(
+        1000,
+        r -> {
+          String key = key(r);
+          String separator = separator(r);
+          String trailing = leadingBlanks(r);
+          return new KeyLines(
+              getVerb(r) + separator + key + trailing,
+              delVerb(r) + separator + key + trailing,
+              key);
+        },
+        c -> {
+          assertThat(ReplParser.parse(c.get())).contains(new ReplCommand.Get(c.key()));
+          assertThat(ReplParser.parse(c.del())).contains(new ReplCommand.Del(c.key()));
+        });
   }
 
   /**
    * A key of 'a's with one character of 1 to 4 UTF-8 bytes somewhere: exactly 1,024 bytes passes,
    * 1,025 is refused naming its size, wherever the multi-byte character falls.
    */
-  @Property
-  void keysAreMeasuredInUtf8BytesAtTheLimit(
-      @ForAll @IntRange(min = 1, max = 4) int width,
-      @ForAll @IntRange(min = 0, max = 1024) int at) {
+  @Test
+  void keysAreMeasuredInUtf8BytesAtTheLimit() {
+    ForAll.check(
+        1000,
+        r -> List.of(1 + r.nextInt(4), r.nextInt(1025)),
+        widthAt -> checkKeyAtTheLimit(widthAt.get(0), widthAt.get(1)));
+  }
+
+  private static void checkKeyAtTheLimit(int width, int at) {
     String wide =
         switch (width) {
           case 1 -> "z";
@@ -276,30 +273,35 @@ class ReplParserPropertyTest {
     return "a".repeat(before) + wide + "a".repeat(as - before);
   }
 
-  @Property
-  void keysWithAnUnpairedSurrogateAreRefused(
-      @ForAll("keys") String key,
-      @ForAll @IntRange(min = 0, max = 300) int at,
-      @ForAll("surrogates") char surrogate) {
-    int i = Math.min(at, key.length());
-    String bad = key.substring(0, i) + surrogate + key.substring(i);
-    if (Text.unpairedSurrogate(bad) < 0) {
-      return; // it completed a pair already in the key
-    }
-    Optional<ReplCommand> parsed = ReplParser.parse("GET " + bad);
-    assertThat(parsed).get().isInstanceOf(ReplCommand.Invalid.class);
-    assertThat(((ReplCommand.Invalid) parsed.get()).message()).contains("unpaired surrogate");
+  @Test
+  void keysWithAnUnpairedSurrogateAreRefused() {
+    ForAll.check(
+        1000,
+        r -> {
+          String key = key(r);
+          int i = r.nextInt(key.length() + 1);
+          char surrogate = (char) (Character.MIN_SURROGATE + r.nextInt(0x800));
+          return key.substring(0, i) + surrogate + key.substring(i);
+        },
+        bad -> {
+          if (Text.unpairedSurrogate(bad) < 0) {
+            return; // it completed a pair already in the key
+          }
+          Optional<ReplCommand> parsed = ReplParser.parse("GET " + bad);
+          assertThat(parsed).get().isInstanceOf(ReplCommand.Invalid.class);
+          assertThat(((ReplCommand.Invalid) parsed.get()).message()).contains("unpaired surrogate");
+        });
   }
 
-  @Provide
-  Arbitrary<Character> surrogates() {
-    return Arbitraries.chars().range('\ud800', '\udfff');
-  }
-
-  @Property(tries = 500)
-  void oneLineNeverLeavesALineBreakOrAnUnpairedSurrogate(@ForAll("anyText") String s) {
-    assertOneLine(Text.oneLine(s));
-    assertOneLine(Text.shorten(s));
+  @Test
+  void oneLineNeverLeavesALineBreakOrAnUnpairedSurrogate() {
+    ForAll.check(
+        500,
+        ReplParserPropertyTest::anyText,
+        s -> {
+          assertOneLine(Text.oneLine(s));
+          assertOneLine(Text.shorten(s));
+        });
   }
 
   private static void assertOneLine(String s) {
@@ -313,8 +315,12 @@ class ReplParserPropertyTest {
    * Whatever the bytes, each line (ended by \n, \r or \r\n, or by the end) gives exactly one
    * answer: its text when it is valid UTF-8, else {@link UnreadableLine}; nothing else is thrown.
    */
-  @Property(tries = 2000)
-  void pipeLinesGiveOneAnswerPerInputLine(@ForAll("hostileBytes") byte[] input) throws IOException {
+  @Test
+  void pipeLinesGiveOneAnswerPerInputLine() {
+    ForAll.check(2000, r -> new Bytes(hostileBytes(r)), b -> checkPipeLines(b.bytes()));
+  }
+
+  private static void checkPipeLines(byte[] input) throws IOException {
     List<byte[]> expected = splitLines(input);
     PipeLines lines = new PipeLines(new ByteArrayInputStream(input), 64);
     for (byte[] line : expected) {

@@ -16,12 +16,13 @@ import io.dstore.proto.StatRequest;
 import io.dstore.server.GlobalServer;
 import io.dstore.server.Storage;
 import io.dstore.server.internal.Errors;
+import io.dstore.testing.ForAll;
+import io.dstore.testing.Gen;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HashMap;
@@ -29,27 +30,25 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.Size;
-import net.jqwik.api.lifecycle.AfterProperty;
-import net.jqwik.api.lifecycle.BeforeProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Random and adversarial requests against Global's validation, over in-process gRPC: every refusal
  * is INVALID_ARGUMENT (TOO_LARGE, INTEGRITY), ALREADY_EXISTS or NOT_FOUND with a message, never
  * INTERNAL; and after each request the storage holds exactly what the successful ones put, no half
- * values. jqwik has no class timeout: every call carries a 10 s gRPC deadline instead.
+ * values. The server and the model live across all tries of a property, so later requests meet the
+ * keys earlier ones left behind. Every call also carries a 10 s gRPC deadline.
  */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class RequestValidationPropertyTest {
   private static final Set<String> REFUSAL_CODES =
       Set.of("INVALID_ARGUMENT", "TOO_LARGE", "INTEGRITY", "ALREADY_EXISTS", "NOT_FOUND");
@@ -60,7 +59,7 @@ class RequestValidationPropertyTest {
   private GlobalGrpc.GlobalStub async;
   private final Map<ByteString, ByteString> model = new HashMap<>();
 
-  @BeforeProperty
+  @BeforeEach
   void start() throws Exception {
     String name = "global-" + UUID.randomUUID();
     server =
@@ -75,7 +74,7 @@ class RequestValidationPropertyTest {
     model.clear();
   }
 
-  @AfterProperty
+  @AfterEach
   void stop() {
     channel.shutdownNow();
     server.close();
@@ -87,25 +86,33 @@ class RequestValidationPropertyTest {
 
   // ---- properties -----------------------------------------------------------------------------
 
-  @Property(tries = 200)
-  void adversarialRequestsAreRefusedCleanlyAndLeaveNothingHalfWritten(
-      @ForAll("requestLists") List<Request> requests) throws Exception {
-    for (Request r : requests) {
-      r.run(this);
-      assertStorageMatchesModel();
-    }
+  @Test
+  void adversarialRequestsAreRefusedCleanlyAndLeaveNothingHalfWritten() {
+    ForAll.check(
+        500,
+        RequestValidationPropertyTest::requestList,
+        requests -> {
+          for (Request r : requests) {
+            r.run(this);
+            assertStorageMatchesModel();
+          }
+        });
   }
 
-  @Property(tries = 200)
-  void arbitraryKeysRoundTrip(
-      @ForAll("validKeys") byte[] key, @ForAll @Size(max = 2000) byte[] value) {
-    ByteString k = ByteString.copyFrom(key);
-    ByteString v = ByteString.copyFrom(value);
+  @Test
+  void arbitraryKeysRoundTrip() {
+    ForAll.check(
+        200,
+        r -> List.of(validKey(r), ByteString.copyFrom(Gen.bytes(r, 0, 2000))),
+        kv -> roundTrip(kv.get(0), kv.get(1)));
+  }
+
+  private void roundTrip(ByteString k, ByteString v) {
     PutResponse put = blocking().put(PutRequest.newBuilder().setKey(k).setValue(v).build());
     assertThat(put.getKey()).isEqualTo(k);
     assertThat(blocking().get(GetRequest.newBuilder().setKey(k).build()).getValue()).isEqualTo(v);
     assertThat(blocking().stat(StatRequest.newBuilder().setKey(k).build()).getInfo().getSize())
-        .isEqualTo(value.length);
+        .isEqualTo(v.size());
     assertThat(blocking().delete(DeleteRequest.newBuilder().setKey(k).build()).getGeneration())
         .isEqualTo(put.getInfo().getGeneration());
     refused(() -> blocking().get(GetRequest.newBuilder().setKey(k).build()));
@@ -149,20 +156,18 @@ class RequestValidationPropertyTest {
     void run(RequestValidationPropertyTest t) throws Exception;
   }
 
-  record UnaryPut(byte[] key, byte[] value, int shaMode) implements Request {
+  record UnaryPut(ByteString key, ByteString value, int shaMode) implements Request {
     @Override
     public void run(RequestValidationPropertyTest t) {
-      PutRequest.Builder b =
-          PutRequest.newBuilder()
-              .setKey(ByteString.copyFrom(key))
-              .setValue(ByteString.copyFrom(value));
+      PutRequest.Builder b = PutRequest.newBuilder().setKey(key).setValue(value);
       if (shaMode > 0) {
         b.setSha256(sha(value, shaMode));
       }
       try {
         PutResponse r = t.blocking().put(b.build());
-        t.model.putIfAbsent(ByteString.copyFrom(key), ByteString.copyFrom(value));
-        assertThat(r.getInfo().getSize()).isEqualTo(value.length);
+        assertThat(r.getKey()).isEqualTo(key);
+        assertThat(r.getInfo().getSize()).isEqualTo(value.size());
+        t.model.putIfAbsent(key, value);
       } catch (StatusRuntimeException e) {
         assertCleanRefusal(e);
       }
@@ -174,8 +179,8 @@ class RequestValidationPropertyTest {
    * message (right, wrong, 31 bytes, or none), maybe bytes after the digest.
    */
   record StreamPut(
-      byte[] key,
-      List<byte[]> chunks,
+      ByteString key,
+      List<ByteString> chunks,
       int sizeMode,
       int shaMode,
       boolean shaInHeader,
@@ -184,13 +189,8 @@ class RequestValidationPropertyTest {
       implements Request {
     @Override
     public void run(RequestValidationPropertyTest t) throws Exception {
-      long total = chunks.stream().mapToLong(c -> c.length).sum();
-      byte[] whole = new byte[(int) total];
-      int at = 0;
-      for (byte[] c : chunks) {
-        System.arraycopy(c, 0, whole, at, c.length);
-        at += c.length;
-      }
+      ByteString whole = ByteString.copyFrom(chunks);
+      long total = whole.size();
       long declared =
           switch (sizeMode) {
             case 0 -> total;
@@ -202,7 +202,7 @@ class RequestValidationPropertyTest {
           };
       PutHeader.Builder header =
           PutHeader.newBuilder()
-              .setKey(ByteString.copyFrom(key))
+              .setKey(key)
               .setSize(declared)
               .setContentAddressed(contentAddressed);
       ByteString digest = shaMode == 0 ? ByteString.EMPTY : sha(whole, shaMode);
@@ -218,8 +218,8 @@ class RequestValidationPropertyTest {
       if (shape == 2) {
         up.onNext(PutChunk.newBuilder().setHeader(header).build());
       }
-      for (byte[] c : chunks) {
-        up.onNext(PutChunk.newBuilder().setData(ByteString.copyFrom(c)).build());
+      for (ByteString c : chunks) {
+        up.onNext(PutChunk.newBuilder().setData(c).build());
       }
       if (!shaInHeader) {
         up.onNext(PutChunk.newBuilder().setSha256(digest).build());
@@ -231,17 +231,21 @@ class RequestValidationPropertyTest {
       try {
         PutResponse r = result.get(10, TimeUnit.SECONDS);
         assertThat(r.getInfo().getSize()).isEqualTo(total);
-        t.model.putIfAbsent(ByteString.copyFrom(key), ByteString.copyFrom(whole));
+        // A content-addressed upload names no key: Global stores it under sha256:<hex>, and
+        // says so in the response.
+        ByteString stored = contentAddressed ? contentKey(whole) : key;
+        assertThat(r.getKey()).isEqualTo(stored);
+        t.model.putIfAbsent(stored, whole);
       } catch (ExecutionException e) {
         assertCleanRefusal(e.getCause());
       }
     }
   }
 
-  record Read(byte[] key, Long offset, Long length, boolean streamed) implements Request {
+  record Read(ByteString key, Long offset, Long length, boolean streamed) implements Request {
     @Override
     public void run(RequestValidationPropertyTest t) {
-      GetRequest.Builder b = GetRequest.newBuilder().setKey(ByteString.copyFrom(key));
+      GetRequest.Builder b = GetRequest.newBuilder().setKey(key);
       if (offset != null) {
         b.setOffset(offset);
       }
@@ -261,7 +265,7 @@ class RequestValidationPropertyTest {
           GetResponse r = t.blocking().get(b.build());
           got = r.getValue();
         }
-        ByteString expected = t.model.get(ByteString.copyFrom(key));
+        ByteString expected = t.model.get(key);
         assertThat(expected).as("a read of a key never stored succeeded").isNotNull();
         long from = offset == null ? 0 : offset;
         long len = length == null ? expected.size() - from : length;
@@ -274,23 +278,27 @@ class RequestValidationPropertyTest {
     }
   }
 
-  record Delete(byte[] key) implements Request {
+  record Delete(ByteString key) implements Request {
     @Override
     public void run(RequestValidationPropertyTest t) {
       try {
-        t.blocking().delete(DeleteRequest.newBuilder().setKey(ByteString.copyFrom(key)).build());
-        assertThat(t.model.remove(ByteString.copyFrom(key))).isNotNull();
+        t.blocking().delete(DeleteRequest.newBuilder().setKey(key).build());
+        assertThat(t.model.remove(key)).isNotNull();
       } catch (StatusRuntimeException e) {
         assertCleanRefusal(e);
       }
     }
   }
 
+  static ByteString contentKey(ByteString value) {
+    return ByteString.copyFromUtf8("sha256:" + HEX.formatHex(sha(value, 1).toByteArray()));
+  }
+
   /** shaMode 1: right; 2: wrong; 3: 31 bytes; 4: 33 bytes. */
-  static ByteString sha(byte[] value, int shaMode) {
+  static ByteString sha(ByteString value, int shaMode) {
     byte[] right;
     try {
-      right = MessageDigest.getInstance("SHA-256").digest(value);
+      right = MessageDigest.getInstance("SHA-256").digest(value.toByteArray());
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new AssertionError(e);
     }
@@ -307,92 +315,67 @@ class RequestValidationPropertyTest {
 
   // ---- generators -----------------------------------------------------------------------------
 
-  @Provide
-  Arbitrary<byte[]> validKeys() {
-    return Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(1024);
-  }
+  private static final ByteString CONTENT_KEY_OF_ABC = contentKey(ByteString.copyFromUtf8("abc"));
 
   /** Mostly a few shared keys (so requests collide), plus hostile ones. */
-  @Provide
-  Arbitrary<byte[]> keys() {
-    byte[] contentKeyOfAbc =
-        ("sha256:" + HEX.formatHex(sha("abc".getBytes(StandardCharsets.UTF_8), 1).toByteArray()))
-            .getBytes(StandardCharsets.US_ASCII);
-    return Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(
-            6, Arbitraries.of("a", "b", "k\0nul").map(s -> s.getBytes(StandardCharsets.UTF_8))),
-        net.jqwik.api.Tuple.of(1, Arbitraries.just(new byte[0])),
-        net.jqwik.api.Tuple.of(1, Arbitraries.just(new byte[1025])),
-        net.jqwik.api.Tuple.of(1, Arbitraries.just(new byte[1024])),
-        net.jqwik.api.Tuple.of(1, Arbitraries.just(contentKeyOfAbc)),
-        net.jqwik.api.Tuple.of(
-            1, Arbitraries.just("sha256:nothex".getBytes(StandardCharsets.US_ASCII))),
-        net.jqwik.api.Tuple.of(2, validKeys()));
+  static ByteString key(Random r) {
+    return switch (Gen.weighted(r, 6, 1, 1, 1, 1, 1, 2)) {
+      case 0 -> ByteString.copyFromUtf8(Gen.pick(r, "a", "b", "k\0nul"));
+      case 1 -> ByteString.EMPTY;
+      case 2 -> ByteString.copyFrom(new byte[1025]);
+      case 3 -> ByteString.copyFrom(new byte[1024]);
+      case 4 -> CONTENT_KEY_OF_ABC;
+      case 5 -> ByteString.copyFromUtf8("sha256:nothex");
+      default -> validKey(r);
+    };
   }
 
-  Arbitrary<byte[]> values() {
-    return Arbitraries.oneOf(
-        Arbitraries.just("abc".getBytes(StandardCharsets.UTF_8)),
-        Arbitraries.bytes().array(byte[].class).ofMaxSize(300));
+  static ByteString validKey(Random r) {
+    return ByteString.copyFrom(Gen.bytes(r, 1, 1024));
+  }
+
+  static ByteString value(Random r) {
+    return Gen.chance(r, 0.5)
+        ? ByteString.copyFromUtf8("abc")
+        : ByteString.copyFrom(Gen.bytes(r, 0, 300));
   }
 
   /** None, right (most often), wrong, 31 bytes, 33 bytes. */
-  Arbitrary<Integer> shaModes() {
-    return weighted(1, 5, 1, 1, 1);
+  static int shaMode(Random r) {
+    return Gen.weighted(r, 1, 5, 1, 1, 1);
   }
 
-  /** 0, 1, 2, ... with these weights. */
-  static Arbitrary<Integer> weighted(int... weights) {
-    @SuppressWarnings("unchecked")
-    net.jqwik.api.Tuple.Tuple2<Integer, Integer>[] choices =
-        new net.jqwik.api.Tuple.Tuple2[weights.length];
-    for (int i = 0; i < weights.length; i++) {
-      choices[i] = net.jqwik.api.Tuple.of(weights[i], i);
+  static Long position(Random r) {
+    if (Gen.chance(r, 0.5)) {
+      return null;
     }
-    return Arbitraries.frequency(choices);
+    return Gen.chance(r, 0.8)
+        ? (long) (-3 + r.nextInt(314))
+        : Gen.pick(r, Long.MIN_VALUE, Long.MAX_VALUE, (long) Integer.MAX_VALUE + 1);
   }
 
-  Arbitrary<Long> positions() {
-    return Arbitraries.oneOf(
-        Arbitraries.longs().between(-3, 310),
-        Arbitraries.of(Long.MIN_VALUE, Long.MAX_VALUE, (long) Integer.MAX_VALUE + 1));
+  static List<Request> requestList(Random r) {
+    return Gen.list(r, 1, 6, RequestValidationPropertyTest::request);
   }
 
-  @Provide
-  Arbitrary<List<Request>> requestLists() {
-    return requests().list().ofMinSize(1).ofMaxSize(6);
-  }
-
-  Arbitrary<Request> requests() {
-    Arbitrary<Request> unary = Combinators.combine(keys(), values(), shaModes()).as(UnaryPut::new);
-    Arbitrary<Request> streamed =
-        Combinators.combine(
-                keys(),
-                values().list().ofMaxSize(4),
-                weighted(4, 2, 1, 1, 1, 1), // mostly a true or unknown size
-                shaModes(),
-                Arbitraries.of(true, false),
-                Arbitraries.frequency(
-                    net.jqwik.api.Tuple.of(5, 0),
-                    net.jqwik.api.Tuple.of(1, 1),
-                    net.jqwik.api.Tuple.of(1, 2),
-                    net.jqwik.api.Tuple.of(1, 3)),
-                Arbitraries.frequency(
-                    net.jqwik.api.Tuple.of(9, false), net.jqwik.api.Tuple.of(1, true)))
-            .as(StreamPut::new);
-    Arbitrary<Request> read =
-        Combinators.combine(
-                keys(),
-                positions().injectNull(0.5),
-                positions().injectNull(0.5),
-                Arbitraries.of(true, false))
-            .as(Read::new);
-    Arbitrary<Request> delete = keys().map(Delete::new);
-    return Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(3, unary),
-        net.jqwik.api.Tuple.of(3, streamed),
-        net.jqwik.api.Tuple.of(3, read),
-        net.jqwik.api.Tuple.of(1, delete));
+  static Request request(Random r) {
+    return switch (Gen.weighted(r, 3, 3, 3, 1)) {
+      case 0 -> new UnaryPut(key(r), value(r), shaMode(r));
+      case 1 -> {
+        // A content-addressed upload must name no key; mostly it does, sometimes it breaks that.
+        boolean contentAddressed = Gen.chance(r, 0.15);
+        yield new StreamPut(
+            contentAddressed && Gen.chance(r, 0.8) ? ByteString.EMPTY : key(r),
+            Gen.list(r, 0, 4, RequestValidationPropertyTest::value),
+            Gen.weighted(r, 4, 2, 1, 1, 1, 1), // mostly a true or unknown size
+            shaMode(r),
+            r.nextBoolean(),
+            Gen.weighted(r, 5, 1, 1, 1),
+            contentAddressed);
+      }
+      case 2 -> new Read(key(r), position(r), position(r), r.nextBoolean());
+      default -> new Delete(key(r));
+    };
   }
 
   private static <T> StreamObserver<T> observer(CompletableFuture<T> result) {
