@@ -141,10 +141,16 @@ final class ClientOptions {
     return f;
   }
 
-  /** Whether {@code e} is the connection being closed before any HTTP/2 frame came back. */
+  /**
+   * Whether {@code e} is the connection being closed or reset before any HTTP/2 frame came back: a
+   * TLS server drops a plaintext handshake either way, depending on what it had read when it gave
+   * up.
+   */
   static boolean looksLikeTlsRefusingPlaintext(DstoreException e) {
+    String message = String.valueOf(e.getMessage());
     return e.code() == ErrorCode.UNAVAILABLE
-        && String.valueOf(e.getMessage()).contains("Network closed for unknown reason");
+        && (message.contains("Network closed for unknown reason")
+            || message.contains("Connection reset by peer"));
   }
 
   private ParameterException usage(String message) {

@@ -2,6 +2,8 @@ package io.dstore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dstore.DstoreException;
+import io.dstore.ErrorCode;
 import io.dstore.security.Certificates;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -73,6 +75,27 @@ class TlsTest {
       assertThat(get.err().strip()).doesNotContain("\n");
       assertThat(get.stdout()).isEmpty();
     }
+  }
+
+  /**
+   * A TLS server drops a plaintext client with a close or a reset, depending on timing; both get
+   * the hint, other failures do not.
+   */
+  @Test
+  void theTlsHintCoversACloseAndAResetButNotOtherFailures() {
+    assertThat(hinted(ErrorCode.UNAVAILABLE, "io exception (Network closed for unknown reason)"))
+        .isTrue();
+    assertThat(
+            hinted(
+                ErrorCode.UNAVAILABLE,
+                "io exception (recvAddress(..) failed with error(-104): Connection reset by peer)"))
+        .isTrue();
+    assertThat(hinted(ErrorCode.UNAVAILABLE, "io exception (Connection refused)")).isFalse();
+    assertThat(hinted(ErrorCode.NOT_FOUND, "Connection reset by peer")).isFalse();
+  }
+
+  private static boolean hinted(ErrorCode code, String message) {
+    return ClientOptions.looksLikeTlsRefusingPlaintext(new DstoreException(code, message));
   }
 
   @Test
