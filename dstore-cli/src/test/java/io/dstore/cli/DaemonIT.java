@@ -2,11 +2,6 @@ package io.dstore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,21 +18,6 @@ class DaemonIT {
       Pattern.compile("Dstore local listening on (127\\.0\\.0\\.1:\\d+)");
   private static final Pattern METRICS =
       Pattern.compile("Metrics on (http://127\\.0\\.0\\.1:\\d+/metrics)");
-  private static final Pattern HITS =
-      Pattern.compile("(?m)^dstore_cache_hits_total(?:\\{[^}]*\\})? (\\d+)(?:\\.\\d+)?");
-
-  private final HttpClient http = HttpClient.newHttpClient();
-
-  private long cacheHits(String url) throws Exception {
-    String body =
-        http.send(
-                HttpRequest.newBuilder(URI.create(url)).GET().build(),
-                HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8))
-            .body();
-    Matcher m = HITS.matcher(body);
-    assertThat(m.find()).as("dstore_cache_hits_total in:\n%s", body).isTrue();
-    return Long.parseLong(m.group(1));
-  }
 
   @Test
   void servesOneShotCommandsFromItsCacheAndExits0OnSigterm() throws Exception {
@@ -66,10 +46,10 @@ class DaemonIT {
       Cli.Result first = Cli.run("get", "via-daemon", "--global", address);
       assertThat(first.exit()).as("%s", first).isZero();
       assertThat(first.out()).isEqualTo("hello");
-      long hits = cacheHits(url);
+      long hits = MetricsPage.cacheHits(url);
       Cli.Result second = Cli.run("get", "via-daemon", "--global", address);
       assertThat(second.out()).isEqualTo("hello");
-      assertThat(cacheHits(url))
+      assertThat(MetricsPage.cacheHits(url))
           .as("the second get came from the daemon's cache")
           .isGreaterThan(hits);
 

@@ -3,17 +3,10 @@ package io.dstore.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dstore.security.Certificates;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,13 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class DaemonTest {
-  private static final Pattern HITS =
-      Pattern.compile("(?m)^dstore_cache_hits_total(?:\\{[^}]*\\})? (\\d+)(?:\\.\\d+)?");
 
   @TempDir static Path dir;
   private static TestGlobal global;
   private static Certificates certs;
-  private final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
   static void start() throws Exception {
@@ -54,17 +44,6 @@ class DaemonTest {
     return Background.start(args);
   }
 
-  private long cacheHits(String metricsUrl) throws Exception {
-    String body =
-        http.send(
-                HttpRequest.newBuilder(URI.create(metricsUrl)).GET().build(),
-                HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8))
-            .body();
-    Matcher m = HITS.matcher(body);
-    assertThat(m.find()).as("dstore_cache_hits_total in:\n%s", body).isTrue();
-    return Long.parseLong(m.group(1));
-  }
-
   @Test
   void oneShotCommandsThroughTheDaemonShareItsCache() throws Exception {
     try (Background d = daemon("--metrics-listen", "127.0.0.1:0")) {
@@ -76,10 +55,10 @@ class DaemonTest {
       assertThat(Cli.run("put", "shared", "cached value", "--global", address).exit()).isZero();
       Cli.Result first = Cli.run("get", "shared", "--global", address);
       assertThat(first.out()).isEqualTo("cached value");
-      long before = cacheHits(metrics);
+      long before = MetricsPage.cacheHits(metrics);
       Cli.Result second = Cli.run("get", "shared", "--global", address);
       assertThat(second.out()).isEqualTo("cached value");
-      assertThat(cacheHits(metrics))
+      assertThat(MetricsPage.cacheHits(metrics))
           .as("the second get was a hit of the daemon's cache")
           .isGreaterThan(before);
 

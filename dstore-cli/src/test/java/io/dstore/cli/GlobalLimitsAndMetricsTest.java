@@ -4,12 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dstore.Dstore;
 import io.dstore.DstoreOptions;
-import java.io.IOException;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
@@ -25,7 +21,6 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class GlobalLimitsAndMetricsTest {
   private static final long AWAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
-  private final HttpClient http = HttpClient.newHttpClient();
 
   private static Background global(String... extra) {
     String[] base = {"global", "--listen", "127.0.0.1:0", "--store", "memory"};
@@ -35,17 +30,11 @@ class GlobalLimitsAndMetricsTest {
     return Background.start(args);
   }
 
-  private HttpResponse<String> fetch(String url) throws IOException, InterruptedException {
-    return http.send(
-        HttpRequest.newBuilder(URI.create(url)).GET().build(),
-        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-  }
-
   /** Scrapes {@code url} until the body matches {@code pattern} (somewhere), within a deadline. */
   private String awaitMetrics(String url, Pattern pattern) throws Exception {
     long deadline = System.nanoTime() + AWAIT_NANOS;
     while (true) {
-      String body = fetch(url).body();
+      String body = MetricsPage.fetch(url).body();
       if (pattern.matcher(body).find()) {
         return body;
       }
@@ -64,14 +53,14 @@ class GlobalLimitsAndMetricsTest {
       assertThat(url).doesNotEndWith(":0/metrics");
       assertThat(Cli.run("put", "metered", "v", "--global", address).exit()).isZero();
 
-      HttpResponse<String> response = fetch(url);
+      HttpResponse<String> response = MetricsPage.fetch(url);
       assertThat(response.statusCode()).isEqualTo(200);
       assertThat(response.headers().firstValue("Content-Type"))
           .get()
           .asString()
           .startsWith("text/plain");
       assertThat(response.body()).contains("dstore_stored_keys 1.0").contains("dstore_requests_");
-      assertThat(fetch(url.replace("/metrics", "/other")).statusCode()).isEqualTo(404);
+      assertThat(MetricsPage.fetch(url.replace("/metrics", "/other")).statusCode()).isEqualTo(404);
     }
   }
 
