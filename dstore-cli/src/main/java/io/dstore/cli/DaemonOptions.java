@@ -94,13 +94,11 @@ final class DaemonOptions {
       }
       return;
     }
-    if ((tlsCert == null) != (tlsKey == null)) {
-      throw usage("--listen-tls-cert and --listen-tls-key go together: give both or neither");
-    }
-    if (tlsClientCa != null && tlsCert == null) {
-      throw usage(
-          "--listen-tls-client-ca needs TLS: give --listen-tls-cert and --listen-tls-key as well");
-    }
+    credentials().check(this::usage);
+  }
+
+  private ServerCredentials credentials() {
+    return new ServerCredentials("--listen-", tlsCert, tlsKey, tlsClientCa, tokenFile);
   }
 
   /**
@@ -113,17 +111,8 @@ final class DaemonOptions {
   DstoreDaemon start(Dstore local, Env env) {
     DstoreDaemon.Builder builder =
         DstoreDaemon.builder().listen(listen.host(), listen.port()).local(local);
-    if (tlsCert != null) {
-      builder.tls(
-          Credentials.readable(tlsCert, "--listen-tls-cert"),
-          Credentials.readable(tlsKey, "--listen-tls-key"));
-    }
-    if (tlsClientCa != null) {
-      builder.tlsClientCa(Credentials.readable(tlsClientCa, "--listen-tls-client-ca"));
-    }
-    if (tokenFile != null) {
-      builder.token(Credentials.tokenFile(tokenFile, "--listen-token-file"));
-    }
+    ServerCredentials credentials = credentials();
+    credentials.applyTo(builder::tls, builder::tlsClientCa, builder::token);
     if (metricsListen != null) {
       builder.metricsListen(metricsListen.host(), metricsListen.port());
     }
@@ -132,15 +121,7 @@ final class DaemonOptions {
       daemon.start();
     } catch (IOException | RuntimeException e) {
       daemon.close();
-      String tls =
-          tlsCert == null
-              ? null
-              : "--listen-tls-cert "
-                  + tlsCert
-                  + " and --listen-tls-key "
-                  + tlsKey
-                  + (tlsClientCa != null ? " and --listen-tls-client-ca " + tlsClientCa : "");
-      throw StartFailure.of(e, listen, metricsListen, tls);
+      throw StartFailure.of(e, listen, metricsListen, credentials.describeTls());
     }
     if (metricsListen != null) {
       HostPort metrics = new HostPort(metricsListen.host(), daemon.metricsPort());

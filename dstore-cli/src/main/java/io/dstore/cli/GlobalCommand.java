@@ -253,12 +253,7 @@ final class GlobalCommand implements Callable<Integer> {
 
   /** The server's settings from the options; every file named is read or checked first. */
   private GlobalServer.Builder configure() {
-    if ((tlsCert == null) != (tlsKey == null)) {
-      throw usage("--tls-cert and --tls-key go together: give both or neither");
-    }
-    if (tlsClientCa != null && tlsCert == null) {
-      throw usage("--tls-client-ca needs TLS: give --tls-cert and --tls-key as well");
-    }
+    credentials().check(this::usage);
     GlobalServer.Builder builder;
     try {
       builder =
@@ -280,29 +275,16 @@ final class GlobalCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
-    if (tlsCert != null) {
-      builder.tls(
-          Credentials.readable(tlsCert, "--tls-cert"), Credentials.readable(tlsKey, "--tls-key"));
-    }
-    if (tlsClientCa != null) {
-      builder.tlsClientCa(Credentials.readable(tlsClientCa, "--tls-client-ca"));
-    }
-    if (tokenFile != null) {
-      builder.token(Credentials.tokenFile(tokenFile, "--token-file"));
-    }
+    credentials().applyTo(builder::tls, builder::tlsClientCa, builder::token);
     return builder;
   }
 
+  private ServerCredentials credentials() {
+    return new ServerCredentials("--", tlsCert, tlsKey, tlsClientCa, tokenFile);
+  }
+
   private Failure startFailure(Exception e) {
-    String tls =
-        tlsCert == null
-            ? null
-            : "--tls-cert "
-                + tlsCert
-                + " and --tls-key "
-                + tlsKey
-                + (tlsClientCa != null ? " and --tls-client-ca " + tlsClientCa : "");
-    return StartFailure.of(e, listen, metricsListen, tls);
+    return StartFailure.of(e, listen, metricsListen, credentials().describeTls());
   }
 
   private ParameterException usage(String message) {

@@ -145,6 +145,13 @@ class DaemonTest {
       assertThat(r.err()).startsWith("dstore local: ");
       assertThat(r.stdout()).isEmpty();
     }
+    // The daemon's TLS rules are Global's, under the daemon's own option names.
+    assertThat(Cli.run("local", "--listen", "127.0.0.1:0", "--listen-tls-cert", "x").err())
+        .contains("--listen-tls-cert and --listen-tls-key go together: give both or neither");
+    assertThat(Cli.run("local", "--listen", "127.0.0.1:0", "--listen-tls-client-ca", "x").err())
+        .contains(
+            "--listen-tls-client-ca needs TLS: give --listen-tls-cert and --listen-tls-key as"
+                + " well");
   }
 
   @Test
