@@ -241,9 +241,12 @@ class ReplParserPropertyTest {
   void keysAreMeasuredInUtf8BytesAtTheLimit() {
     ForAll.check(
         1000,
-        r -> List.of(1 + r.nextInt(4), r.nextInt(1025)),
-        widthAt -> checkKeyAtTheLimit(widthAt.get(0), widthAt.get(1)));
+        r -> new WidthAt(1 + r.nextInt(4), r.nextInt(1025)),
+        c -> checkKeyAtTheLimit(c.width(), c.at()));
   }
+
+  /** A character {@code width} UTF-8 bytes wide, placed {@code at} chars into the key. */
+  record WidthAt(int width, int at) {}
 
   private static void checkKeyAtTheLimit(int width, int at) {
     String wide =
