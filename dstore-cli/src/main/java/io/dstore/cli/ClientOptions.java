@@ -1,9 +1,9 @@
 package io.dstore.cli;
 
 import io.dstore.Dstore;
-import io.dstore.DstoreException;
 import io.dstore.DstoreOptions;
-import io.dstore.ErrorCode;
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Model.CommandSpec;

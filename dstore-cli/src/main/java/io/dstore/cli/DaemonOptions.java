@@ -1,7 +1,7 @@
 package io.dstore.cli;
 
 import io.dstore.Dstore;
-import io.dstore.DstoreDaemon;
+import io.dstore.daemon.DstoreDaemon;
 import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;

@@ -1,7 +1,7 @@
 package io.dstore.cli;
 
 import io.dstore.Dstore;
-import io.dstore.DstoreException;
+import io.dstore.wire.DstoreException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

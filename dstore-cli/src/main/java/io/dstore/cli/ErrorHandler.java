@@ -1,6 +1,6 @@
 package io.dstore.cli;
 
-import io.dstore.DstoreException;
+import io.dstore.wire.DstoreException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;

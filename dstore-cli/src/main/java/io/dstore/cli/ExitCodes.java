@@ -1,7 +1,7 @@
 package io.dstore.cli;
 
-import io.dstore.DstoreException;
-import io.dstore.ErrorCode;
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
 
 /**
  * The one place where a dstore {@link ErrorCode} becomes an exit code of the {@code dstore}

@@ -1,6 +1,6 @@
 package io.dstore.cli;
 
-import io.dstore.DstoreException;
+import io.dstore.wire.DstoreException;
 
 /**
  * An expected failure of a command: its one-line message goes to stderr (no stack trace) and the

@@ -1,8 +1,8 @@
 package io.dstore.cli;
 
 import io.dstore.Dstore;
-import io.dstore.DstoreException;
 import io.dstore.ValueInfo;
+import io.dstore.wire.DstoreException;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

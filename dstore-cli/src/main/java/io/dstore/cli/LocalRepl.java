@@ -1,10 +1,10 @@
 package io.dstore.cli;
 
 import io.dstore.Dstore;
-import io.dstore.DstoreDaemon;
-import io.dstore.DstoreException;
 import io.dstore.DstoreOptions;
 import io.dstore.LocalStats;
+import io.dstore.daemon.DstoreDaemon;
+import io.dstore.wire.DstoreException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutionException;

@@ -57,8 +57,7 @@ public final class Main {
             .addSubcommand(new PutCommand(env))
             .addSubcommand(new GetCommand(env))
             .addSubcommand(new DelCommand(env))
-            .addSubcommand(new StatCommand(env))
-            .addSubcommand(new io.dstore.bench.BenchCommand());
+            .addSubcommand(new StatCommand(env));
     ErrorHandler errors = new ErrorHandler();
     cli.setOut(new PrintWriter(new OutputStreamWriter(env.out(), StandardCharsets.UTF_8), true))
         .setErr(new PrintWriter(new OutputStreamWriter(env.err(), StandardCharsets.UTF_8), true))

@@ -1,7 +1,7 @@
 package io.dstore.cli;
 
 import io.dstore.Dstore;
-import io.dstore.DstoreException;
+import io.dstore.wire.DstoreException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

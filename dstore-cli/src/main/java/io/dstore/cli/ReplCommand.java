@@ -1,8 +1,8 @@
 package io.dstore.cli;
 
-import io.dstore.DstoreException;
 import io.dstore.Entry;
-import io.dstore.ErrorCode;
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
 import java.nio.charset.StandardCharsets;
 
 /**

@@ -1,8 +1,8 @@
 package io.dstore.cli;
 
 import io.dstore.Dstore;
-import io.dstore.DstoreException;
 import io.dstore.ValueInfo;
+import io.dstore.wire.DstoreException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -2,6 +2,7 @@ package io.dstore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dstore.testing.Child;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;

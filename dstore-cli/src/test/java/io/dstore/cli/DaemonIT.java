@@ -2,6 +2,8 @@ package io.dstore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dstore.testing.Child;
+import io.dstore.testing.MetricsPage;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -2,7 +2,8 @@ package io.dstore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dstore.security.Certificates;
+import io.dstore.testing.Certificates;
+import io.dstore.testing.MetricsPage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;

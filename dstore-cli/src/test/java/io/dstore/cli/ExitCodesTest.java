@@ -2,8 +2,8 @@ package io.dstore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dstore.DstoreException;
-import io.dstore.ErrorCode;
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;

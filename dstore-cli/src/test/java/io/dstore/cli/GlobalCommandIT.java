@@ -2,6 +2,7 @@ package io.dstore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dstore.testing.Child;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dstore.Dstore;
 import io.dstore.DstoreOptions;
+import io.dstore.testing.MetricsPage;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.net.http.HttpResponse;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dstore.Dstore;
 import io.dstore.DstoreOptions;
 import io.dstore.ValueInfo;
+import io.dstore.testing.Child;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;

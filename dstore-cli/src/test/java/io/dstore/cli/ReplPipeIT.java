@@ -2,6 +2,7 @@ package io.dstore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dstore.testing.Child;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -2,9 +2,9 @@ package io.dstore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dstore.DstoreException;
-import io.dstore.ErrorCode;
-import io.dstore.security.Certificates;
+import io.dstore.testing.Certificates;
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package io.dstore.internal;
 
-import io.dstore.DstoreException;
 import io.dstore.DstoreOptions;
-import io.dstore.ErrorCode;
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ChannelCredentials;
@@ -37,15 +37,17 @@ final class Channels {
   static void checkTarget(String target) {
     int colon = target.lastIndexOf(':');
     if (colon <= 0 || colon == target.length() - 1) {
-      throw Statuses.invalidArgument("address must be HOST:PORT, got '" + target + "'");
+      throw new DstoreException(
+          ErrorCode.INVALID_ARGUMENT, "address must be HOST:PORT, got '" + target + "'");
     }
     try {
       int port = Integer.parseInt(target.substring(colon + 1));
       if (port < 1 || port > 65535) {
-        throw Statuses.invalidArgument("port must be 1..65535, got " + port);
+        throw new DstoreException(ErrorCode.INVALID_ARGUMENT, "port must be 1..65535, got " + port);
       }
     } catch (NumberFormatException e) {
-      throw Statuses.invalidArgument("address must be HOST:PORT, got '" + target + "'");
+      throw new DstoreException(
+          ErrorCode.INVALID_ARGUMENT, "address must be HOST:PORT, got '" + target + "'");
     }
   }
 
@@ -99,7 +101,8 @@ final class Channels {
     for (int i = 0; i < token.length(); i++) {
       char c = token.charAt(i);
       if (c < 0x21 || c > 0x7e) {
-        throw Statuses.invalidArgument(
+        throw new DstoreException(
+            ErrorCode.INVALID_ARGUMENT,
             "token must be printable ASCII without spaces (character " + (i + 1) + " is not)");
       }
     }

@@ -2,8 +2,6 @@ package io.dstore.internal;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
-import io.dstore.DstoreException;
-import io.dstore.ErrorCode;
 import io.dstore.ValueInfo;
 import io.dstore.proto.DeleteRequest;
 import io.dstore.proto.DeleteResponse;
@@ -24,6 +22,11 @@ import io.dstore.proto.PutResponse;
 import io.dstore.proto.RevalidateRequest;
 import io.dstore.proto.RevalidateResponse;
 import io.dstore.proto.StatRequest;
+import io.dstore.wire.ByteRange;
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
+import io.dstore.wire.GrpcErrors;
+import io.dstore.wire.Sha256;
 import io.grpc.Channel;
 import io.grpc.Context;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -98,8 +101,8 @@ final class GlobalCalls {
     return call(() -> withDeadline().put(request));
   }
 
-  GetResponse get(Key key, Long offset, Long length) {
-    GetRequest request = getRequest(key, offset, length);
+  GetResponse get(Key key, ByteRange range) {
+    GetRequest request = getRequest(key, range);
     PipelineResponse answer =
         pipelined(
             PipelineRequest.newBuilder()
@@ -257,14 +260,13 @@ final class GlobalCalls {
   record Download(ValueInfo info, boolean cacheable, boolean fromCache) {}
 
   /** Streams a value (or range) to {@code out}; verifies the SHA-256 when the whole was read. */
-  Download getStream(Key key, Long offset, Long length, ChunkSink out) {
+  Download getStream(Key key, ByteRange range, ChunkSink out) {
     Context.CancellableContext context = Context.current().withCancellation();
     Context previous = context.attach();
     try {
       Iterator<GetChunk> chunks =
           GlobalGrpc.newBlockingStub(channel)
-              .getStream(
-                  getRequest(key, offset, length).toBuilder().setChunkSize(chunkSize).build());
+              .getStream(getRequest(key, range).toBuilder().setChunkSize(chunkSize).build());
       ValueInfo info = null;
       boolean cacheable = true;
       boolean fromCache = false;
@@ -291,8 +293,8 @@ final class GlobalCalls {
       if (info == null) {
         throw new DstoreException(ErrorCode.INTERNAL, "stream ended without metadata");
       }
-      boolean whole = (offset == null || offset == 0) && length == null;
-      long expected = whole ? info.size() : length != null ? length : info.size() - offset;
+      boolean whole = range.isWhole();
+      long expected = range.within(info.size()).length();
       if (received != expected) {
         throw new DstoreException(
             ErrorCode.UNAVAILABLE,
@@ -316,7 +318,7 @@ final class GlobalCalls {
       throw e;
     } catch (RuntimeException e) {
       context.cancel(e);
-      throw Statuses.toException(e, target);
+      throw GrpcErrors.toException(e, target);
     } finally {
       context.detach(previous);
       context.cancel(null);
@@ -348,15 +350,8 @@ final class GlobalCalls {
         p.getSize(), p.getGeneration(), HEX.formatHex(p.getSha256().toByteArray()));
   }
 
-  private static GetRequest getRequest(Key key, Long offset, Long length) {
-    GetRequest.Builder b = GetRequest.newBuilder().setKey(key.toByteString());
-    if (offset != null) {
-      b.setOffset(offset);
-    }
-    if (length != null) {
-      b.setLength(length);
-    }
-    return b.build();
+  private static GetRequest getRequest(Key key, ByteRange range) {
+    return range.applyTo(GetRequest.newBuilder().setKey(key.toByteString())).build();
   }
 
   private GlobalGrpc.GlobalBlockingStub withDeadline() {
@@ -369,7 +364,7 @@ final class GlobalCalls {
     } catch (DstoreException e) {
       throw e;
     } catch (RuntimeException e) {
-      throw Statuses.toException(e, target);
+      throw GrpcErrors.toException(e, target);
     }
   }
 
@@ -404,7 +399,7 @@ final class GlobalCalls {
     try {
       return result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
-      throw Statuses.toException(e.getCause(), target);
+      throw GrpcErrors.toException(e.getCause(), target);
     } catch (TimeoutException e) {
       throw new DstoreException(
           ErrorCode.UNAVAILABLE, "Global at " + target + " did not confirm the upload in time", e);

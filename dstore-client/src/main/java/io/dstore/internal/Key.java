@@ -2,6 +2,8 @@ package io.dstore.internal;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -46,7 +48,8 @@ final class Key {
   /** Copies {@code bytes}; throws INVALID_ARGUMENT for an empty key. */
   static Key copyOf(byte[] bytes) {
     if (bytes.length == 0) {
-      throw Statuses.invalidArgument("key is empty: keys are 1 to 1024 bytes");
+      throw new DstoreException(
+          ErrorCode.INVALID_ARGUMENT, "key is empty: keys are 1 to 1024 bytes");
     }
     return new Key(bytes.clone());
   }
@@ -57,7 +60,8 @@ final class Key {
    */
   static Key view(byte[] bytes) {
     if (bytes.length == 0) {
-      throw Statuses.invalidArgument("key is empty: keys are 1 to 1024 bytes");
+      throw new DstoreException(
+          ErrorCode.INVALID_ARGUMENT, "key is empty: keys are 1 to 1024 bytes");
     }
     return new Key(bytes);
   }

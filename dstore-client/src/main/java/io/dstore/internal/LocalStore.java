@@ -2,15 +2,18 @@ package io.dstore.internal;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.dstore.Dstore;
-import io.dstore.DstoreException;
 import io.dstore.DstoreOptions;
 import io.dstore.Entry;
-import io.dstore.ErrorCode;
 import io.dstore.LocalStats;
 import io.dstore.ValueInfo;
 import io.dstore.proto.DeleteResponse;
 import io.dstore.proto.GetResponse;
 import io.dstore.proto.PutResponse;
+import io.dstore.wire.ByteRange;
+import io.dstore.wire.ContentKey;
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
+import io.dstore.wire.Sha256;
 import io.grpc.ManagedChannel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -185,7 +188,7 @@ public final class LocalStore implements Dstore {
   public String putContent(byte[] value) {
     Objects.requireNonNull(value, "value");
     byte[] copy = value.clone();
-    String key = Sha256.contentKey(Sha256.of(copy));
+    String key = ContentKey.of(Sha256.of(copy));
     Key k = Key.copyOf(key.getBytes(StandardCharsets.US_ASCII));
     checkOpen();
     if (serving() && cache.peek(k) != null) {
@@ -321,7 +324,7 @@ public final class LocalStore implements Dstore {
   private record Fetched(CachedValue value, boolean cacheable, boolean fromCache) {}
 
   private Fetched fetchUncached(Key k) {
-    GetResponse response = calls.get(k, null, null);
+    GetResponse response = calls.get(k, ByteRange.WHOLE);
     ValueInfo info = GlobalCalls.toInfo(response.getInfo());
     boolean cacheable = !response.getDeleting();
     boolean fromCache = response.getFromCache();
@@ -335,7 +338,7 @@ public final class LocalStore implements Dstore {
                 + " bytes, too large for one array: read it with get(key, OutputStream)");
       }
       ByteArrayOutputStream out = new ByteArrayOutputStream((int) info.size());
-      GlobalCalls.Download download = calls.getStream(k, null, null, GlobalCalls.to(out));
+      GlobalCalls.Download download = calls.getStream(k, ByteRange.WHOLE, GlobalCalls.to(out));
       info = download.info();
       cacheable = download.cacheable();
       fromCache = download.fromCache();
@@ -355,20 +358,20 @@ public final class LocalStore implements Dstore {
   @Override
   public byte[] get(byte[] key, long offset, int length) {
     Key k = Key.copyOf(key);
-    checkRange(offset, length);
+    ByteRange range = ByteRange.of(offset, length);
     checkOpen();
     CachedValue hit = hit(k);
     if (hit != null) {
-      checkRangeWithin(offset, length, hit.info.size());
+      range.within(hit.info.size());
       return java.util.Arrays.copyOfRange(hit.bytes, (int) offset, (int) offset + length);
     }
     cache.countMiss();
-    GetResponse response = calls.get(k, offset, (long) length);
+    GetResponse response = calls.get(k, range);
     if (!response.getStreamed()) {
       return response.getValue().toByteArray();
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(length);
-    calls.getStream(k, offset, (long) length, GlobalCalls.to(out));
+    calls.getStream(k, range, GlobalCalls.to(out));
     return out.toByteArray();
   }
 
@@ -381,21 +384,18 @@ public final class LocalStore implements Dstore {
   public ValueInfo get(byte[] key, long offset, long length, OutputStream out) {
     Objects.requireNonNull(out, "out");
     Key k = Key.copyOf(key);
-    if (offset < 0 || length < -1) {
-      throw Statuses.invalidArgument(
-          "range must have offset >= 0 and length >= 0 (or -1 for the rest), got offset "
-              + offset
-              + ", length "
-              + length);
+    if (length < -1) {
+      throw new DstoreException(
+          ErrorCode.INVALID_ARGUMENT, "length must be >= 0, or -1 for the rest; got " + length);
     }
+    ByteRange range = length == -1 ? ByteRange.from(offset) : ByteRange.of(offset, length);
     checkOpen();
-    boolean whole = offset == 0 && length == -1;
+    boolean whole = range.isWhole();
     CachedValue hit = hit(k);
     try {
       if (hit != null) {
-        long len = length == -1 ? hit.info.size() - offset : length;
-        checkRangeWithin(offset, len, hit.info.size());
-        out.write(hit.bytes, (int) offset, (int) len);
+        ByteRange.Span span = range.within(hit.info.size());
+        out.write(hit.bytes, (int) span.offset(), (int) span.length());
         return hit.info;
       }
     } catch (IOException e) {
@@ -403,16 +403,14 @@ public final class LocalStore implements Dstore {
           ErrorCode.INVALID_ARGUMENT, "cannot write the value out: " + e.getMessage(), e);
     }
     cache.countMiss();
-    Long off = whole ? null : offset;
-    Long len = length == -1 ? null : length;
     if (!whole || !cache.admits(1)) {
-      return calls.getStream(k, off, len, GlobalCalls.to(out)).info();
+      return calls.getStream(k, range, GlobalCalls.to(out)).info();
     }
     // Whole value: keep a copy for the cache only while it stays small enough to be admitted.
     long version = cache.version(k);
     boolean attached = attached();
     TeeSink sink = new TeeSink(out);
-    GlobalCalls.Download download = calls.getStream(k, null, null, sink);
+    GlobalCalls.Download download = calls.getStream(k, ByteRange.WHOLE, sink);
     byte[] copy = sink.copy();
     if (attached && download.cacheable() && copy != null) {
       cache.insertIfUnchanged(k, version, new CachedValue(copy, download.info()));
@@ -509,7 +507,8 @@ public final class LocalStore implements Dstore {
 
   private <T> CompletableFuture<T> supply(Supplier<T> body) {
     if (closed) {
-      return CompletableFuture.failedFuture(Statuses.closed());
+      return CompletableFuture.failedFuture(
+          new DstoreException(ErrorCode.UNAVAILABLE, "this Local is closed"));
     }
     return CompletableFuture.supplyAsync(body, async);
   }
@@ -581,36 +580,14 @@ public final class LocalStore implements Dstore {
 
   private void checkOpen() {
     if (closed) {
-      throw Statuses.closed();
+      throw new DstoreException(ErrorCode.UNAVAILABLE, "this Local is closed");
     }
   }
 
   private static void checkSize(long size) {
     if (size < -1) {
-      throw Statuses.invalidArgument("size must be >= 0, or -1 when unknown; got " + size);
-    }
-  }
-
-  private static void checkRange(long offset, long length) {
-    if (offset < 0 || length < 0) {
-      throw Statuses.invalidArgument(
-          "range must have offset >= 0 and length >= 0, got offset "
-              + offset
-              + ", length "
-              + length);
-    }
-  }
-
-  private static void checkRangeWithin(long offset, long length, long size) {
-    if (offset > size || length > size - offset) {
-      throw Statuses.invalidArgument(
-          "range of "
-              + length
-              + " bytes from offset "
-              + offset
-              + " is past the end of the "
-              + size
-              + "-byte value");
+      throw new DstoreException(
+          ErrorCode.INVALID_ARGUMENT, "size must be >= 0, or -1 when unknown; got " + size);
     }
   }
 

@@ -1,14 +1,13 @@
 package io.dstore.internal;
 
-import io.dstore.DstoreException;
-import io.dstore.ErrorCode;
-import io.dstore.proto.Failure;
 import io.dstore.proto.GlobalGrpc;
 import io.dstore.proto.PipelineRequest;
 import io.dstore.proto.PipelineResponse;
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
+import io.dstore.wire.GrpcErrors;
 import io.grpc.Channel;
 import io.grpc.Context;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -77,7 +76,7 @@ final class Pipeline {
         PipelineResponse response =
             answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         if (response.hasFailure()) {
-          throw Statuses.toException(failure(response.getFailure()), target);
+          throw GrpcErrors.toException(GrpcErrors.fromFailure(response.getFailure()), target);
         }
         return response;
       } catch (TimeoutException e) {
@@ -90,7 +89,7 @@ final class Pipeline {
         if (e.getCause() instanceof Unsupported u) {
           throw u;
         }
-        throw Statuses.toException(e.getCause(), target);
+        throw GrpcErrors.toException(e.getCause(), target);
       } catch (InterruptedException e) {
         stream.pending.remove(id);
         Thread.currentThread().interrupt();
@@ -157,17 +156,6 @@ final class Pipeline {
   }
 
   /** The error the unary form of the call would have ended with. */
-  private static io.grpc.StatusRuntimeException failure(Failure f) {
-    Metadata trailers = new Metadata();
-    if (!f.getDstoreCode().isEmpty()) {
-      trailers.put(Statuses.CODE_KEY, f.getDstoreCode());
-    }
-    Status status = Status.fromCodeValue(f.getCode());
-    if (!f.getMessage().isEmpty()) {
-      status = status.withDescription(f.getMessage());
-    }
-    return status.asRuntimeException(trailers);
-  }
 
   /** The target does not serve pipelines; nothing was sent to it that took effect. */
   static final class Unsupported extends RuntimeException {

@@ -1,6 +1,5 @@
 package io.dstore.internal;
 
-import io.dstore.DstoreException;
 import io.dstore.proto.Ack;
 import io.dstore.proto.Event;
 import io.dstore.proto.Heartbeat;
@@ -12,6 +11,7 @@ import io.dstore.proto.Renew;
 import io.dstore.proto.RevalidateResponse;
 import io.dstore.proto.SubscribeRequest;
 import io.dstore.proto.Welcome;
+import io.dstore.wire.DstoreException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Clock;

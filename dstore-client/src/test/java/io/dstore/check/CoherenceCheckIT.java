@@ -6,6 +6,7 @@ import io.dstore.Dstore;
 import io.dstore.DstoreOptions;
 import io.dstore.LocalStats;
 import io.dstore.server.Coherence;
+import io.dstore.testing.TcpProxy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

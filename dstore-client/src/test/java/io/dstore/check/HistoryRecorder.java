@@ -1,7 +1,7 @@
 package io.dstore.check;
 
 import io.dstore.Dstore;
-import io.dstore.DstoreException;
+import io.dstore.wire.DstoreException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,7 +66,7 @@ final class HistoryRecorder {
           Op.Outcome.VALUE,
           invoke);
     } catch (DstoreException e) {
-      if (e.code() == io.dstore.ErrorCode.NOT_FOUND) {
+      if (e.code() == io.dstore.wire.ErrorCode.NOT_FOUND) {
         record(key, client, Op.Kind.GET, null, Op.Outcome.NOT_FOUND, invoke);
       } else {
         fail(e);
@@ -82,7 +82,7 @@ final class HistoryRecorder {
       local.delete(bytes(key));
       outcome = Op.Outcome.OK;
     } catch (DstoreException e) {
-      if (e.code() == io.dstore.ErrorCode.NOT_FOUND) {
+      if (e.code() == io.dstore.wire.ErrorCode.NOT_FOUND) {
         outcome = Op.Outcome.NOT_FOUND;
       } else {
         fail(e);

@@ -5,6 +5,7 @@ import io.dstore.DstoreOptions;
 import io.dstore.server.Coherence;
 import io.dstore.server.GlobalServer;
 import io.dstore.server.Storage;
+import io.dstore.testing.Await;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import java.io.IOException;

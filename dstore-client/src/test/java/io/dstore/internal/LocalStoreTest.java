@@ -5,12 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.benmanes.caffeine.cache.Ticker;
-import io.dstore.DstoreException;
 import io.dstore.DstoreOptions;
 import io.dstore.Entry;
-import io.dstore.ErrorCode;
 import io.dstore.LocalStats;
 import io.dstore.server.Coherence;
+import io.dstore.testing.Await;
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;

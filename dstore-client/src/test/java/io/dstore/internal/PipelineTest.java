@@ -5,10 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.benmanes.caffeine.cache.Ticker;
-import io.dstore.DstoreException;
 import io.dstore.DstoreOptions;
-import io.dstore.ErrorCode;
 import io.dstore.server.Coherence;
+import io.dstore.testing.Await;
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;

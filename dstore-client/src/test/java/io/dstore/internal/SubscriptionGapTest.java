@@ -18,6 +18,7 @@ import io.dstore.proto.PutResponse;
 import io.dstore.proto.SubscribeRequest;
 import io.dstore.proto.ValueInfo;
 import io.dstore.proto.Welcome;
+import io.dstore.testing.Await;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dstore.Dstore;
-import io.dstore.DstoreException;
 import io.dstore.DstoreOptions;
-import io.dstore.ErrorCode;
 import io.dstore.server.GlobalServer;
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -7,6 +7,7 @@ import io.dstore.Dstore;
 import io.dstore.DstoreMetrics;
 import io.dstore.DstoreOptions;
 import io.dstore.server.GlobalServer;
+import io.dstore.testing.Await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -66,7 +67,7 @@ class MetricsIT {
     local.put(b("b"), b("1234567890"));
     local.get(b("a")); // a hit: Global sees no get
     assertThatThrownBy(() -> local.get(b("nope"))) // counted with status NOT_FOUND
-        .isInstanceOf(io.dstore.DstoreException.class);
+        .isInstanceOf(io.dstore.wire.DstoreException.class);
     Dstore other =
         Dstore.connect(global.address(), DstoreOptions.builder().coherentCache(false).build());
     assertThat(other.get(b("b"))).hasSize(10);

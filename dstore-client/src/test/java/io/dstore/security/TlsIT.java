@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dstore.Dstore;
-import io.dstore.DstoreException;
 import io.dstore.DstoreOptions;
-import io.dstore.ErrorCode;
 import io.dstore.server.GlobalServer;
+import io.dstore.testing.Await;
+import io.dstore.testing.Certificates;
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;

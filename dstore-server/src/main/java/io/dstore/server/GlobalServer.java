@@ -8,32 +8,20 @@ import io.dstore.server.internal.GlobalMetrics;
 import io.dstore.server.internal.GlobalService;
 import io.dstore.server.internal.InvalidationHub;
 import io.dstore.server.internal.Limits;
-import io.dstore.server.internal.MetricsHttpServer;
 import io.dstore.server.internal.ServerSetup;
 import io.dstore.server.internal.SubscriptionLimiter;
-import io.dstore.server.internal.TokenAuthenticator;
-import io.grpc.Server;
-import io.grpc.ServerBuilder;
-import io.grpc.ServerInterceptor;
-import io.grpc.ServerInterceptors;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.protobuf.services.HealthStatusManager;
+import io.dstore.serving.ServerStack;
+import io.dstore.wire.BearerToken;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -92,40 +80,15 @@ public final class GlobalServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(GlobalServer.class);
 
-  /**
-   * grpc-java logs every connection that fails before speaking HTTP/2 (a port scan, a plain HTTP
-   * request, random bytes) at INFO with a stack trace, through java.util.logging. Such clients are
-   * expected; they are quieted to warnings unless a level was configured for this logger. Held here
-   * because java.util.logging keeps loggers only weakly, with their levels.
-   */
-  private static final java.util.logging.Logger GRPC_TRANSPORT_LOG =
-      quiet("io.grpc.netty.shaded.io.grpc.netty.NettyServerTransport", "WARNING");
-
-  /** Likewise for a message over the size limit, logged at WARNING with a stack trace. */
-  private static final java.util.logging.Logger GRPC_STREAM_LOG =
-      quiet("io.grpc.netty.shaded.io.grpc.netty.NettyServerStream", "SEVERE");
-
-  private static java.util.logging.Logger quiet(String name, String level) {
-    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
-    if (logger.getLevel() == null) {
-      logger.setLevel(java.util.logging.Level.parse(level));
-    }
-    return logger;
-  }
-
-  private static final String SERVICE_NAME = "dstore.v1.Global";
-
   private final Builder config;
   private final Object lifecycle = new Object();
   private Storage storage; // guarded by lifecycle
-  private Server server;
-  private HealthStatusManager health;
+  private ServerStack server;
   private InvalidationHub hub;
   private GlobalService service;
   private ExecutorService callbacks;
   private ScheduledExecutorService timers;
   private PrometheusMeterRegistry registry;
-  private MetricsHttpServer metricsHttp;
   private boolean started;
   private boolean closed;
 
@@ -149,10 +112,6 @@ public final class GlobalServer implements AutoCloseable {
         throw new IllegalStateException("already started");
       }
       started = true;
-      log.debug(
-          "gRPC transport and stream failures are logged from {} and {}",
-          GRPC_TRANSPORT_LOG.getLevel(),
-          GRPC_STREAM_LOG.getLevel());
       storage = config.storage != null ? config.storage : Storage.memory();
       callbacks = Executors.newCachedThreadPool(daemonThreads("dstore-global"));
       timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("dstore-global-timer"));
@@ -169,45 +128,11 @@ public final class GlobalServer implements AutoCloseable {
               Clock.systemUTC(),
               timers);
       Limits limits = new Limits(config.maxKeyBytes, config.maxValueBytes, config.maxMessageBytes);
-      health = new HealthStatusManager();
       ConnectionLimiter connections = new ConnectionLimiter(config.maxConnections);
       SubscriptionLimiter subscriptions = new SubscriptionLimiter(config.maxSubscriptions);
       registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       GlobalMetrics metrics =
           new GlobalMetrics(registry, storage, hub, connections::open, subscriptions::open);
-      ServerBuilder<?> builder;
-      if (config.inProcessName != null) {
-        // In-process transport: no socket, so TLS and per-connection stream limits do not apply.
-        builder = InProcessServerBuilder.forName(config.inProcessName);
-      } else {
-        InetSocketAddress address = new InetSocketAddress(config.host, config.port);
-        NettyServerBuilder netty;
-        try {
-          netty =
-              config.tlsCert != null
-                  ? NettyServerBuilder.forAddress(
-                      address, ServerSetup.tls(config.tlsCert, config.tlsKey, config.tlsClientCa))
-                  : NettyServerBuilder.forAddress(address);
-        } catch (IOException e) {
-          closed = true;
-          closeQuietly();
-          throw e;
-        }
-        builder =
-            netty
-                .permitKeepAliveTime(5, TimeUnit.SECONDS)
-                .permitKeepAliveWithoutCalls(true)
-                .maxConcurrentCallsPerConnection(config.maxStreamsPerConnection);
-      }
-      // Outermost first: metrics see every refusal; the token is checked before anything counts
-      // against the subscription limit.
-      List<ServerInterceptor> interceptors = new ArrayList<>();
-      interceptors.add(subscriptions);
-      if (config.token != null) {
-        interceptors.add(new TokenAuthenticator(config.token));
-      }
-      interceptors.add(connections);
-      interceptors.add(metrics.interceptor());
       service =
           new GlobalService(
               storage,
@@ -216,46 +141,46 @@ public final class GlobalServer implements AutoCloseable {
               callbacks,
               ServerSetup.idleTimeout(timers, config.idleStreamTimeout),
               metrics);
-      server =
-          builder
+      ServerStack.Builder stack =
+          ServerStack.builder("Global", service)
+              .inProcess(config.inProcessName)
+              .listen(config.host, config.port)
+              .tls(config.tlsCert, config.tlsKey)
+              .tlsClientCa(config.tlsClientCa)
+              .token(config.token)
+              .maxMessageBytes(config.maxMessageBytes)
+              .maxStreamsPerConnection(config.maxStreamsPerConnection)
               .executor(callbacks)
               .callExecutor(new CallExecutors(callbacks))
-              .maxInboundMessageSize(config.maxMessageBytes)
-              .addTransportFilter(connections)
-              .addService(
-                  ServerInterceptors.intercept(
-                      service, interceptors.toArray(ServerInterceptor[]::new)))
-              .addService(
-                  ServerInterceptors.intercept(health.getHealthService(), metrics.interceptor()))
-              .build();
+              // Outermost last: metrics see every refusal; the token is checked before anything
+              // counts against the subscription limit.
+              .innerInterceptors(subscriptions)
+              .outerInterceptors(connections)
+              .metricsInterceptor(metrics.interceptor())
+              .transportFilter(connections);
+      if (config.metricsHost != null) {
+        stack.metrics(registry, config.metricsHost, config.metricsPort);
+      }
       try {
-        server.start();
-        if (config.metricsHost != null) {
-          metricsHttp = MetricsHttpServer.start(config.metricsHost, config.metricsPort, registry);
-        }
+        server = stack.start();
       } catch (IOException | RuntimeException e) {
-        server.shutdownNow();
         closed = true;
         closeQuietly();
-        throw new IOException(
-            "cannot start Global on " + config.host + ":" + config.port + ": " + e.getMessage(), e);
+        throw e;
       }
-      health.setStatus("", ServingStatus.SERVING);
-      health.setStatus(SERVICE_NAME, ServingStatus.SERVING);
       log.info(
-          "Global started on {} with {} storage, {} coherence, {} ms leases, {}{}{}",
+          "Global started on {} with {} storage, {} coherence, {} ms leases, {}{}",
           address(),
           storage.describe(),
           config.coherence.name().toLowerCase(java.util.Locale.ROOT),
           config.lease.toMillis(),
-          config.inProcessName != null
-              ? "in-process"
-              : config.tlsCert == null
-                  ? "plaintext"
-                  : config.tlsClientCa != null ? "TLS with client certificates" : "TLS",
-          config.token != null ? ", token required" : "",
-          metricsHttp != null
-              ? ", metrics on http://" + config.metricsHost + ":" + metricsHttp.port() + "/metrics"
+          server.describeSecurity(),
+          server.metricsPort() >= 0
+              ? ", metrics on http://"
+                  + config.metricsHost
+                  + ":"
+                  + server.metricsPort()
+                  + "/metrics"
               : "");
       return this;
     }
@@ -272,7 +197,7 @@ public final class GlobalServer implements AutoCloseable {
       if (config.inProcessName != null) {
         return -1;
       }
-      return server != null ? server.getPort() : config.port;
+      return server != null ? server.port() : config.port;
     }
   }
 
@@ -289,10 +214,10 @@ public final class GlobalServer implements AutoCloseable {
    */
   public int metricsPort() {
     synchronized (lifecycle) {
-      if (metricsHttp == null) {
+      if (server == null || server.metricsPort() < 0) {
         throw new IllegalStateException("metrics are not served: no metricsListen was given");
       }
-      return metricsHttp.port();
+      return server.metricsPort();
     }
   }
 
@@ -328,7 +253,7 @@ public final class GlobalServer implements AutoCloseable {
 
   /** Blocks until the server has stopped. */
   public void awaitTermination() throws InterruptedException {
-    Server s;
+    ServerStack s;
     synchronized (lifecycle) {
       s = server;
     }
@@ -349,28 +274,16 @@ public final class GlobalServer implements AutoCloseable {
         return;
       }
       closed = true;
-      health.enterTerminalState();
+      server.stopServing();
       hub.close();
       service.closePipelines();
-      server.shutdown();
-      try {
-        if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
-          server.shutdownNow();
-          server.awaitTermination(2, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        server.shutdownNow();
-        Thread.currentThread().interrupt();
-      }
+      server.shutdown(Duration.ofSeconds(5));
       closeQuietly();
       log.info("Global stopped");
     }
   }
 
   private void closeQuietly() {
-    if (metricsHttp != null) {
-      metricsHttp.close();
-    }
     if (timers != null) {
       timers.shutdownNow();
     }
@@ -416,7 +329,7 @@ public final class GlobalServer implements AutoCloseable {
     private Path tlsCert;
     private Path tlsKey;
     private Path tlsClientCa;
-    private String token;
+    private BearerToken token;
     private String metricsHost;
     private int metricsPort;
 
@@ -583,19 +496,7 @@ public final class GlobalServer implements AutoCloseable {
      * without spaces (it travels in an HTTP/2 header). It is kept only as given and never logged.
      */
     public Builder token(String token) {
-      requireNonNull(token, "token");
-      String t = token.strip();
-      if (t.isEmpty()) {
-        throw new IllegalArgumentException("token is blank");
-      }
-      for (int i = 0; i < t.length(); i++) {
-        char c = t.charAt(i);
-        if (c < 0x21 || c > 0x7e) {
-          throw new IllegalArgumentException(
-              "token must be printable ASCII without spaces (character " + (i + 1) + " is not)");
-        }
-      }
-      this.token = t;
+      this.token = BearerToken.of(requireNonNull(token, "token"));
       return this;
     }
 

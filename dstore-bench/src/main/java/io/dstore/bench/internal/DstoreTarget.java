@@ -1,10 +1,10 @@
 package io.dstore.bench.internal;
 
 import io.dstore.Dstore;
-import io.dstore.DstoreException;
 import io.dstore.DstoreOptions;
-import io.dstore.ErrorCode;
 import io.dstore.LocalStats;
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

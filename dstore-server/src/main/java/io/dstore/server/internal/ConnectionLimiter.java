@@ -1,5 +1,7 @@
 package io.dstore.server.internal;
 
+import io.dstore.wire.ErrorCode;
+import io.dstore.wire.GrpcErrors;
 import io.grpc.Attributes;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -62,7 +64,8 @@ public final class ConnectionLimiter extends ServerTransportFilter implements Se
       return next.startCall(call, headers);
     }
     StatusRuntimeException refusal =
-        Errors.exhausted(
+        GrpcErrors.status(
+            ErrorCode.RESOURCE_EXHAUSTED,
             "too many connections to Global: the limit is "
                 + max
                 + " (set with --max-connections); close idle clients or try again later");

@@ -4,6 +4,9 @@ import com.google.protobuf.UnsafeByteOperations;
 import io.dstore.proto.GetChunk;
 import io.dstore.proto.ValueInfo;
 import io.dstore.server.Storage;
+import io.dstore.wire.ByteRange;
+import io.dstore.wire.ErrorCode;
+import io.dstore.wire.GrpcErrors;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -37,7 +40,7 @@ final class GetStreamer {
       Storage.Reader reader,
       ValueInfo info,
       boolean deleting,
-      ByteRange range,
+      ByteRange.Span range,
       int chunkSize,
       IdleTimeout idleTimeout) {
     this.observer = observer;
@@ -87,7 +90,7 @@ final class GetStreamer {
     } catch (IOException | RuntimeException e) {
       if (!finished) {
         finish();
-        observer.onError(Errors.toStatus(e));
+        observer.onError(GrpcErrors.toStatus(e));
       }
     }
   }
@@ -109,7 +112,8 @@ final class GetStreamer {
     finish();
     try {
       observer.onError(
-          Errors.idle(
+          GrpcErrors.status(
+              ErrorCode.UNAVAILABLE,
               "download cut off at byte "
                   + sent
                   + ": the client read nothing for "

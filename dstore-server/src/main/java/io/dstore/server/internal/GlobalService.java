@@ -26,6 +26,9 @@ import io.dstore.proto.StatResponse;
 import io.dstore.proto.SubscribeRequest;
 import io.dstore.server.Storage;
 import io.dstore.server.StoredInfo;
+import io.dstore.wire.ByteRange;
+import io.dstore.wire.ErrorCode;
+import io.dstore.wire.GrpcErrors;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -158,7 +161,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
           long finishedBefore = deletesFinished.get();
           try (Storage.Reader reader = open(request.getKey())) {
             StoredInfo info = reader.info();
-            ByteRange range = ByteRange.of(request, info.size());
+            ByteRange.Span range = ByteRange.of(request).within(info.size());
             GetResponse.Builder response =
                 GetResponse.newBuilder().setInfo(Writes.toProto(info)).setSeq(seq);
             long inline = limits.inlineValueBytes();
@@ -186,7 +189,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
       limits.checkKey(request.getKey());
       long finishedBefore = deletesFinished.get();
       reader = open(request.getKey());
-      ByteRange range = ByteRange.of(request, reader.info().size());
+      ByteRange.Span range = ByteRange.of(request).within(reader.info().size());
       int chunk = request.getChunkSize() == 0 ? DEFAULT_CHUNK : request.getChunkSize();
       chunk = Math.max(MIN_CHUNK, Math.min(chunk, limits.inlineValueBytes()));
       new GetStreamer(
@@ -215,7 +218,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
           StoredInfo info =
               storage
                   .stat(request.getKey().toByteArray())
-                  .orElseThrow(() -> Errors.notFound("key not found"));
+                  .orElseThrow(() -> GrpcErrors.status(ErrorCode.NOT_FOUND, "key not found"));
           return StatResponse.newBuilder().setInfo(Writes.toProto(info)).build();
         });
   }
@@ -241,7 +244,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
     try {
       gone = storage.delete(key.toByteArray());
       if (gone.isEmpty()) {
-        throw Errors.notFound("key not found");
+        throw GrpcErrors.status(ErrorCode.NOT_FOUND, "key not found");
       }
     } catch (IOException | RuntimeException e) {
       responses.onError(Writes.report(e, log));
@@ -266,7 +269,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
     try {
       Optional<StoredInfo> info = storage.stat(key.toByteArray());
       if (info.isEmpty()) {
-        throw Errors.notFound("key not found");
+        throw GrpcErrors.status(ErrorCode.NOT_FOUND, "key not found");
       }
       generation = info.get().generation();
     } catch (IOException | RuntimeException e) {
@@ -315,7 +318,8 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
         responses,
         () -> {
           if (request.getName().length() > 256) {
-            throw Errors.invalid("Local name is longer than 256 characters");
+            throw GrpcErrors.status(
+                ErrorCode.INVALID_ARGUMENT, "Local name is longer than 256 characters");
           }
           Member m = hub.join(request.getName());
           return JoinResponse.newBuilder()
@@ -424,10 +428,12 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
   }
 
   private Storage.Reader open(ByteString key) throws IOException {
-    return storage.open(key.toByteArray()).orElseThrow(() -> Errors.notFound("key not found"));
+    return storage
+        .open(key.toByteArray())
+        .orElseThrow(() -> GrpcErrors.status(ErrorCode.NOT_FOUND, "key not found"));
   }
 
-  private static ByteString read(Storage.Reader reader, ByteRange range) throws IOException {
+  private static ByteString read(Storage.Reader reader, ByteRange.Span range) throws IOException {
     byte[] bytes = new byte[Math.toIntExact(range.length())];
     ByteBuffer dst = ByteBuffer.wrap(bytes);
     while (dst.hasRemaining()) {

@@ -7,6 +7,8 @@ import io.dstore.proto.Invalidation;
 import io.dstore.proto.Resync;
 import io.dstore.proto.Welcome;
 import io.dstore.server.Coherence;
+import io.dstore.wire.ErrorCode;
+import io.dstore.wire.GrpcErrors;
 import io.grpc.Status;
 import java.time.Clock;
 import java.time.Instant;
@@ -161,7 +163,8 @@ public final class InvalidationHub implements AutoCloseable {
    */
   public CompletableFuture<Long> publish(ByteString key, long generation) {
     if (closed) {
-      return CompletableFuture.failedFuture(Errors.unavailable("Global is shutting down"));
+      return CompletableFuture.failedFuture(
+          GrpcErrors.status(ErrorCode.UNAVAILABLE, "Global is shutting down"));
     }
     Instant now = wallClock.instant();
     long deletedAtNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();

@@ -1,6 +1,8 @@
 package io.dstore.server.internal;
 
 import com.google.protobuf.ByteString;
+import io.dstore.wire.ErrorCode;
+import io.dstore.wire.GrpcErrors;
 
 /**
  * The request limits Global enforces, and the checks that name them in their errors.
@@ -22,10 +24,12 @@ public record Limits(int maxKeyBytes, long maxValueBytes, int maxMessageBytes) {
   /** Throws INVALID_ARGUMENT / TOO_LARGE unless {@code key} is 1 to maxKeyBytes bytes. */
   public void checkKey(ByteString key) {
     if (key.isEmpty()) {
-      throw Errors.invalid("key is empty: keys are 1 to " + maxKeyBytes + " bytes");
+      throw GrpcErrors.status(
+          ErrorCode.INVALID_ARGUMENT, "key is empty: keys are 1 to " + maxKeyBytes + " bytes");
     }
     if (key.size() > maxKeyBytes) {
-      throw Errors.tooLarge(
+      throw GrpcErrors.status(
+          ErrorCode.TOO_LARGE,
           "key is "
               + key.size()
               + " bytes: the limit is "
@@ -37,7 +41,8 @@ public record Limits(int maxKeyBytes, long maxValueBytes, int maxMessageBytes) {
   /** Throws TOO_LARGE if a value of {@code size} bytes is over the limit. */
   public void checkValueSize(long size) {
     if (size > maxValueBytes) {
-      throw Errors.tooLarge(
+      throw GrpcErrors.status(
+          ErrorCode.TOO_LARGE,
           "value is "
               + size
               + " bytes: the limit is "

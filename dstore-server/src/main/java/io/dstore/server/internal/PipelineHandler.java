@@ -5,7 +5,8 @@ import io.dstore.proto.GetResponse;
 import io.dstore.proto.PipelineRequest;
 import io.dstore.proto.PipelineResponse;
 import io.dstore.proto.PutRequest;
-import io.grpc.Metadata;
+import io.dstore.wire.ErrorCode;
+import io.dstore.wire.GrpcErrors;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -76,7 +77,7 @@ final class PipelineHandler implements StreamObserver<PipelineRequest> {
       outstanding++;
       if (halfClosed) {
         reply(id, "pipeline", (PipelineResponse.Builder b, Object unused) -> {})
-            .onError(Errors.unavailable("Global is shutting down"));
+            .onError(GrpcErrors.status(ErrorCode.UNAVAILABLE, "Global is shutting down"));
         return;
       }
     }
@@ -98,7 +99,10 @@ final class PipelineHandler implements StreamObserver<PipelineRequest> {
                       reply(id, "delete", PipelineResponse.Builder::setDelete)));
       default ->
           reply(id, "unknown", (PipelineResponse.Builder b, Object unused) -> {})
-              .onError(Errors.invalid("a pipeline request must carry get, put, stat or delete"));
+              .onError(
+                  GrpcErrors.status(
+                      ErrorCode.INVALID_ARGUMENT,
+                      "a pipeline request must carry get, put, stat or delete"));
     }
   }
 
@@ -174,17 +178,9 @@ final class PipelineHandler implements StreamObserver<PipelineRequest> {
 
     @Override
     public void onError(Throwable t) {
-      Status status = Status.fromThrowable(t);
-      Metadata trailers = Status.trailersFromThrowable(t);
-      String code = trailers == null ? null : trailers.get(Errors.CODE_KEY);
-      Failure.Builder failure = Failure.newBuilder().setCode(status.getCode().value());
-      if (code != null) {
-        failure.setDstoreCode(code);
-      }
-      if (status.getDescription() != null) {
-        failure.setMessage(status.getDescription());
-      }
-      metrics.recordRequest(op, status.getCode(), System.nanoTime() - start);
+      Failure failure = GrpcErrors.toFailure(t);
+      metrics.recordRequest(
+          op, Status.fromCodeValue(failure.getCode()).getCode(), System.nanoTime() - start);
       send(PipelineResponse.newBuilder().setId(id).setFailure(failure).build());
     }
 

@@ -8,6 +8,10 @@ import io.dstore.proto.PutHeader;
 import io.dstore.proto.PutResponse;
 import io.dstore.server.Storage;
 import io.dstore.server.StoredInfo;
+import io.dstore.wire.ContentKey;
+import io.dstore.wire.ErrorCode;
+import io.dstore.wire.GrpcErrors;
+import io.dstore.wire.Sha256;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.security.MessageDigest;
@@ -73,10 +77,12 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
       if (!started) {
         start(chunk);
       } else if (chunk.hasHeader()) {
-        throw Errors.invalid("the upload header was sent twice");
+        throw GrpcErrors.status(ErrorCode.INVALID_ARGUMENT, "the upload header was sent twice");
       }
       if (trailerSha != null) {
-        throw Errors.invalid("bytes arrived after the SHA-256 trailer; it must come last");
+        throw GrpcErrors.status(
+            ErrorCode.INVALID_ARGUMENT,
+            "bytes arrived after the SHA-256 trailer; it must come last");
       }
       accept(chunk.getData());
       if (!chunk.getSha256().isEmpty()) {
@@ -105,19 +111,24 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
     idle.stop();
     try {
       if (!started) {
-        throw Errors.invalid("empty upload: the first message must carry the header");
+        throw GrpcErrors.status(
+            ErrorCode.INVALID_ARGUMENT, "empty upload: the first message must carry the header");
       }
       if (declaredSize >= 0 && received != declaredSize) {
-        throw Errors.invalid(
+        throw GrpcErrors.status(
+            ErrorCode.INVALID_ARGUMENT,
             "upload ended after " + received + " of the " + declaredSize + " declared bytes");
       }
       String claimed = headerSha != null ? headerSha : trailerSha;
       if (claimed == null) {
-        throw Errors.invalid("upload carries no SHA-256, in the header or the last message");
+        throw GrpcErrors.status(
+            ErrorCode.INVALID_ARGUMENT,
+            "upload carries no SHA-256, in the header or the last message");
       }
       String actual = Sha256.hex(digest.digest());
       if (!claimed.equals(actual)) {
-        throw Errors.integrity(
+        throw GrpcErrors.status(
+            ErrorCode.INTEGRITY,
             "value does not match its SHA-256: sent "
                 + claimed
                 + ", received bytes hash to "
@@ -142,12 +153,14 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
 
   private void start(PutChunk chunk) throws IOException {
     if (!chunk.hasHeader()) {
-      throw Errors.invalid("the first message of an upload must carry the header");
+      throw GrpcErrors.status(
+          ErrorCode.INVALID_ARGUMENT, "the first message of an upload must carry the header");
     }
     PutHeader header = chunk.getHeader();
     declaredSize = header.getSize();
     if (declaredSize < -1) {
-      throw Errors.invalid("declared size is negative: " + declaredSize);
+      throw GrpcErrors.status(
+          ErrorCode.INVALID_ARGUMENT, "declared size is negative: " + declaredSize);
     }
     limits.checkValueSize(declaredSize);
     if (!header.getSha256().isEmpty()) {
@@ -156,13 +169,14 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
     started = true;
     if (header.getContentAddressed()) {
       if (!header.getKey().isEmpty()) {
-        throw Errors.invalid(
+        throw GrpcErrors.status(
+            ErrorCode.INVALID_ARGUMENT,
             "a content-addressed upload names no key: Global derives sha256:<hex> from the bytes");
       }
       if (headerSha == null) {
         // The key is known only at the end: write under no name, commit under the digest's.
         contentAddressed = true;
-        upload = storage.create(Sha256.CONTENT_KEY_PREFIX.getBytes(US_ASCII), declaredSize);
+        upload = storage.create(ContentKey.PREFIX.getBytes(US_ASCII), declaredSize);
         return;
       }
       header = header.toBuilder().setKey(Writes.contentKey(headerSha)).build();
@@ -171,8 +185,8 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
     byte[] k = header.getKey().toByteArray();
     Optional<StoredInfo> existing = storage.stat(k);
     if (existing.isPresent()) {
-      if (!Sha256.isContentKey(k)) {
-        throw Errors.alreadyExists("key already exists");
+      if (!ContentKey.isContentKey(k)) {
+        throw GrpcErrors.status(ErrorCode.ALREADY_EXISTS, "key already exists");
       }
       existingContent = existing.get(); // verify the bytes anyway, then change nothing
     } else {
@@ -188,7 +202,9 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
     }
     received += n;
     if (declaredSize >= 0 && received > declaredSize) {
-      throw Errors.invalid("upload sent more than the " + declaredSize + " declared bytes");
+      throw GrpcErrors.status(
+          ErrorCode.INVALID_ARGUMENT,
+          "upload sent more than the " + declaredSize + " declared bytes");
     }
     limits.checkValueSize(received);
     Sha256.update(digest, data);
@@ -211,7 +227,8 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
     }
     log.debug("upload idle after {} bytes: cut off", received);
     fail(
-        Errors.idle(
+        GrpcErrors.status(
+            ErrorCode.UNAVAILABLE,
             "upload cut off after "
                 + received
                 + " bytes: nothing arrived for "
@@ -228,7 +245,9 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
 
   private static String hexDigest(byte[] sha, String where) {
     if (sha.length != 32) {
-      throw Errors.invalid("SHA-256 in the " + where + " is " + sha.length + " bytes, not 32");
+      throw GrpcErrors.status(
+          ErrorCode.INVALID_ARGUMENT,
+          "SHA-256 in the " + where + " is " + sha.length + " bytes, not 32");
     }
     return Sha256.hex(sha);
   }

@@ -1,6 +1,7 @@
 package io.dstore.server.internal;
 
 import io.dstore.server.StoredInfo;
+import io.dstore.wire.Sha256;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,6 +1,8 @@
 package io.dstore.server.internal;
 
 import io.dstore.proto.GlobalGrpc;
+import io.dstore.wire.ErrorCode;
+import io.dstore.wire.GrpcErrors;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -39,7 +41,8 @@ public final class SubscriptionLimiter implements ServerInterceptor {
     if (open.incrementAndGet() > max) {
       open.decrementAndGet();
       StatusRuntimeException refusal =
-          Errors.exhausted(
+          GrpcErrors.status(
+              ErrorCode.RESOURCE_EXHAUSTED,
               "too many subscriptions to Global: the limit is "
                   + max
                   + " (set with --max-subscriptions)");

@@ -7,6 +7,10 @@ import io.dstore.proto.ValueInfo;
 import io.dstore.server.KeyExistsException;
 import io.dstore.server.Storage;
 import io.dstore.server.StoredInfo;
+import io.dstore.wire.ContentKey;
+import io.dstore.wire.ErrorCode;
+import io.dstore.wire.GrpcErrors;
+import io.dstore.wire.Sha256;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -32,11 +36,13 @@ final class Writes {
     String actual = Sha256.hex(digest.digest());
     if (!claimedSha.isEmpty()) {
       if (claimedSha.size() != 32) {
-        throw Errors.invalid("SHA-256 is " + claimedSha.size() + " bytes, not 32");
+        throw GrpcErrors.status(
+            ErrorCode.INVALID_ARGUMENT, "SHA-256 is " + claimedSha.size() + " bytes, not 32");
       }
       String claimed = Sha256.hex(claimedSha.toByteArray());
       if (!claimed.equals(actual)) {
-        throw Errors.integrity(
+        throw GrpcErrors.status(
+            ErrorCode.INTEGRITY,
             "value does not match its SHA-256: sent " + claimed + ", bytes hash to " + actual);
       }
     }
@@ -89,21 +95,23 @@ final class Writes {
 
   /** The content key {@code sha256:<hex>} of a digest given in hex. */
   static ByteString contentKey(String shaHex) {
-    return ByteString.copyFromUtf8(Sha256.CONTENT_KEY_PREFIX + shaHex);
+    return ByteString.copyFromUtf8(ContentKey.PREFIX + shaHex);
   }
 
   /** INTEGRITY unless {@code key} is not a content key or names exactly this digest. */
   void checkContentKey(byte[] key, String sha) {
-    if (Sha256.isContentKey(key) && !Sha256.contentKeyMatches(key, sha)) {
-      throw Errors.integrity("content key does not match the value: the value's SHA-256 is " + sha);
+    if (ContentKey.isContentKey(key) && !ContentKey.matches(key, sha)) {
+      throw GrpcErrors.status(
+          ErrorCode.INTEGRITY,
+          "content key does not match the value: the value's SHA-256 is " + sha);
     }
   }
 
   private static PutResponse existingOrFail(byte[] key, StoredInfo existing, String sha) {
-    if (Sha256.isContentKey(key) && existing.sha256().equals(sha)) {
+    if (ContentKey.isContentKey(key) && existing.sha256().equals(sha)) {
       return response(key, existing, false);
     }
-    throw Errors.alreadyExists("key already exists");
+    throw GrpcErrors.status(ErrorCode.ALREADY_EXISTS, "key already exists");
   }
 
   static PutResponse response(byte[] key, StoredInfo info, boolean created) {
@@ -131,6 +139,6 @@ final class Writes {
       return s;
     }
     log.error("request failed inside Global", e);
-    return Errors.toStatus(e);
+    return GrpcErrors.toStatus(e);
   }
 }

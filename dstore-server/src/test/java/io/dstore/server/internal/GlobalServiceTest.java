@@ -18,6 +18,9 @@ import io.dstore.proto.RevalidateRequest;
 import io.dstore.proto.RevalidateResponse;
 import io.dstore.proto.StatRequest;
 import io.dstore.server.Coherence;
+import io.dstore.wire.ContentKey;
+import io.dstore.wire.GrpcErrors;
+import io.dstore.wire.Sha256;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -66,7 +69,7 @@ class GlobalServiceTest {
             StatusRuntimeException.class,
             e -> {
               assertThat(e.getStatus().getCode()).isEqualTo(code);
-              assertThat(e.getTrailers().get(Errors.CODE_KEY)).isEqualTo(dstoreCode);
+              assertThat(String.valueOf(GrpcErrors.codeOf(e))).isEqualTo(dstoreCode);
             });
   }
 
@@ -133,29 +136,29 @@ class GlobalServiceTest {
                     .setValue(bytes("v"))
                     .setSha256(ByteString.copyFrom(Sha256.of("other".getBytes())))
                     .build()),
-        Status.Code.INVALID_ARGUMENT,
+        Status.Code.DATA_LOSS,
         "INTEGRITY");
     assertStatus(() -> get("k"), Status.Code.NOT_FOUND, "NOT_FOUND");
   }
 
   @Test
   void contentKeysMustMatchTheirBytesAndAreIdempotent() {
-    String key = Sha256.CONTENT_KEY_PREFIX + Sha256.hex(Sha256.of("blob".getBytes()));
+    String key = ContentKey.PREFIX + Sha256.hex(Sha256.of("blob".getBytes()));
     PutResponse first = put(key, "blob");
     assertThat(first.getCreated()).isTrue();
     PutResponse again = put(key, "blob");
     assertThat(again.getCreated()).isFalse();
     assertThat(again.getInfo()).isEqualTo(first.getInfo());
-    assertStatus(() -> put(key, "not blob"), Status.Code.INVALID_ARGUMENT, "INTEGRITY");
-    String other = Sha256.CONTENT_KEY_PREFIX + "00".repeat(32);
-    assertStatus(() -> put(other, "blob"), Status.Code.INVALID_ARGUMENT, "INTEGRITY");
+    assertStatus(() -> put(key, "not blob"), Status.Code.DATA_LOSS, "INTEGRITY");
+    String other = ContentKey.PREFIX + "00".repeat(32);
+    assertStatus(() -> put(other, "blob"), Status.Code.DATA_LOSS, "INTEGRITY");
   }
 
   @Test
   void contentAddressedUploadsLearnTheirKeyFromTheBytes() throws Exception {
     byte[] value = new byte[600_000];
     new Random(5).nextBytes(value);
-    String expected = Sha256.CONTENT_KEY_PREFIX + Sha256.hex(Sha256.of(value));
+    String expected = ContentKey.PREFIX + Sha256.hex(Sha256.of(value));
     PutResponse first = uploadContent(value, PutHeader.newBuilder().setContentAddressed(true));
     assertThat(first.getKey().toStringUtf8()).isEqualTo(expected);
     assertThat(first.getCreated()).isTrue();

@@ -8,6 +8,7 @@ import io.dstore.proto.PutChunk;
 import io.dstore.proto.PutHeader;
 import io.dstore.proto.PutResponse;
 import io.dstore.server.GlobalServer;
+import io.dstore.testing.Await;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;

@@ -15,6 +15,7 @@ import io.dstore.proto.PutRequest;
 import io.dstore.proto.PutResponse;
 import io.dstore.server.GlobalServer;
 import io.dstore.server.Storage;
+import io.dstore.testing.Await;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;

@@ -15,9 +15,9 @@ import io.dstore.proto.PutResponse;
 import io.dstore.proto.StatRequest;
 import io.dstore.server.GlobalServer;
 import io.dstore.server.Storage;
-import io.dstore.server.internal.Errors;
 import io.dstore.testing.ForAll;
 import io.dstore.testing.Gen;
+import io.dstore.wire.GrpcErrors;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -43,10 +43,10 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Random and adversarial requests against Global's validation, over in-process gRPC: every refusal
- * is INVALID_ARGUMENT (TOO_LARGE, INTEGRITY), ALREADY_EXISTS or NOT_FOUND with a message, never
- * INTERNAL; and after each request the storage holds exactly what the successful ones put, no half
- * values. The server and the model live across all tries of a property, so later requests meet the
- * keys earlier ones left behind. Every call also carries a 10 s gRPC deadline.
+ * is INVALID_ARGUMENT (also TOO_LARGE), DATA_LOSS (INTEGRITY), ALREADY_EXISTS or NOT_FOUND with a
+ * message, never INTERNAL; and after each request the storage holds exactly what the successful
+ * ones put, no half values. The server and the model live across all tries of a property, so later
+ * requests meet the keys earlier ones left behind. Every call also carries a 10 s gRPC deadline.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class RequestValidationPropertyTest {
@@ -145,9 +145,15 @@ class RequestValidationPropertyTest {
     assertThat(t).isInstanceOf(StatusRuntimeException.class);
     StatusRuntimeException e = (StatusRuntimeException) t;
     assertThat(e.getStatus().getCode())
-        .isIn(Status.Code.INVALID_ARGUMENT, Status.Code.ALREADY_EXISTS, Status.Code.NOT_FOUND);
+        .isIn(
+            Status.Code.INVALID_ARGUMENT,
+            Status.Code.DATA_LOSS,
+            Status.Code.ALREADY_EXISTS,
+            Status.Code.NOT_FOUND);
     assertThat(e.getTrailers()).isNotNull();
-    assertThat(e.getTrailers().get(Errors.CODE_KEY)).isIn(REFUSAL_CODES);
+    assertThat(String.valueOf(GrpcErrors.codeOf(e))).isIn(REFUSAL_CODES);
+    // The status and the typed code never disagree.
+    assertThat(e.getStatus().getCode()).isEqualTo(GrpcErrors.statusCodeOf(GrpcErrors.codeOf(e)));
     assertThat(e.getStatus().getDescription()).isNotBlank();
   }
 

@@ -14,6 +14,8 @@ import io.dstore.proto.PutRequest;
 import io.dstore.proto.PutResponse;
 import io.dstore.server.GlobalServer;
 import io.dstore.server.Storage;
+import io.dstore.testing.Await;
+import io.dstore.wire.GrpcErrors;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -141,8 +143,7 @@ class SizeLimitsTest {
       result.get(30, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       StatusRuntimeException s = (StatusRuntimeException) e.getCause();
-      assertThat(s.getTrailers().get(io.dstore.server.internal.Errors.CODE_KEY))
-          .isEqualTo("TOO_LARGE");
+      assertThat(String.valueOf(GrpcErrors.codeOf(s))).isEqualTo("TOO_LARGE");
       return s;
     }
     throw new AssertionError("the upload succeeded");

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import io.dstore.proto.GlobalGrpc;
-import io.dstore.server.internal.Errors;
+import io.dstore.wire.GrpcErrors;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
 import io.grpc.Metadata;
@@ -51,7 +51,7 @@ final class Stubs {
             e -> {
               assertThat(e.getStatus().getCode()).isEqualTo(code);
               assertThat(e.getTrailers()).isNotNull();
-              assertThat(e.getTrailers().get(Errors.CODE_KEY)).isEqualTo(dstoreCode);
+              assertThat(String.valueOf(GrpcErrors.codeOf(e))).isEqualTo(dstoreCode);
               description[0] = e.getStatus().getDescription();
             });
     return description[0];

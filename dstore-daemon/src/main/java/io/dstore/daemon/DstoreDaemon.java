@@ -1,0 +1,294 @@
+package io.dstore.daemon;
+
+import static java.util.Objects.requireNonNull;
+
+import io.dstore.Dstore;
+import io.dstore.daemon.internal.DaemonMetrics;
+import io.dstore.daemon.internal.DaemonService;
+import io.dstore.serving.ServerStack;
+import io.dstore.wire.BearerToken;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Local daemon: serves the data calls of dstore's gRPC protocol (put, get, stat, delete and their
+ * streaming forms) to other processes, answering them through one {@link Dstore}, so that every
+ * process on a host shares its cache. A client reaches it like Global, with {@code
+ * Dstore.connect(address, DstoreOptions.builder().coherentCache(false).build())}; its {@link
+ * Entry#fromCache()} then tells whether the daemon answered from its cache. The membership and
+ * coherence calls (Join, Leave, Subscribe, Revalidate) are Global's: a daemon answers them
+ * UNIMPLEMENTED.
+ *
+ * <p>TLS, mutual TLS and the bearer token work as on Global ({@code GlobalServer}): same options,
+ * same errors ({@code dstore-error-code} trailer). {@link Builder#metricsListen} serves the Local's
+ * cache figures and the daemon's request counts at {@code GET /metrics} (needs {@code
+ * micrometer-registry-prometheus}, an optional dependency of dstore-client).
+ *
+ * <p>Lifecycle: {@link #builder()} … {@link Builder#build()}, {@link #start()}, {@link #close()}.
+ * Closing stops serving (calls in flight get five seconds) but does not close the {@link Dstore},
+ * which belongs to the caller. Thread-safe.
+ */
+public final class DstoreDaemon implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DstoreDaemon.class);
+
+  private final Builder config;
+  private final Object lifecycle = new Object();
+  private @Nullable ServerStack server; // guarded by lifecycle
+  private @Nullable ExecutorService executor;
+  private @Nullable DaemonMetrics metrics;
+  private boolean started;
+  private boolean closed;
+
+  private DstoreDaemon(Builder config) {
+    this.config = config;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Binds and starts serving.
+   *
+   * @throws IOException if the address (or the metrics address) cannot be bound, or a TLS file
+   *     cannot be read
+   * @throws IllegalStateException if called twice
+   */
+  public DstoreDaemon start() throws IOException {
+    synchronized (lifecycle) {
+      if (started) {
+        throw new IllegalStateException("already started");
+      }
+      started = true;
+      executor = Executors.newVirtualThreadPerTaskExecutor();
+      metrics = new DaemonMetrics(config.local);
+      DaemonService service =
+          new DaemonService(
+              config.local,
+              config.maxMessageBytes - (16 << 10),
+              executor,
+              config.idleStreamTimeout);
+      ServerStack.Builder stack =
+          ServerStack.builder("this Local daemon", service)
+              .inProcess(config.inProcessName)
+              .listen(config.host, config.port)
+              .tls(config.tlsCert, config.tlsKey)
+              .tlsClientCa(config.tlsClientCa)
+              .token(config.token)
+              .maxMessageBytes(config.maxMessageBytes)
+              .maxStreamsPerConnection(config.maxStreamsPerConnection)
+              .executor(executor)
+              .metricsInterceptor(metrics.interceptor());
+      if (config.metricsHost != null) {
+        stack.metrics(metrics.registry(), config.metricsHost, config.metricsPort);
+      }
+      try {
+        server = stack.start();
+      } catch (IOException | RuntimeException e) {
+        closed = true;
+        release();
+        throw new IOException(
+            "cannot start the Local daemon on " + address() + ": " + e.getMessage(), e);
+      }
+      log.info(
+          "Local daemon serving {} on {} ({}){}",
+          config.local.target(),
+          address(),
+          server.describeSecurity(),
+          server.metricsPort() >= 0 ? ", metrics on port " + server.metricsPort() : "");
+      return this;
+    }
+  }
+
+  /** The port bound (the real one when 0 was asked for); -1 in process. */
+  public int port() {
+    synchronized (lifecycle) {
+      if (config.inProcessName != null) {
+        return -1;
+      }
+      return server != null ? server.port() : config.port;
+    }
+  }
+
+  /** {@code host:port} as clients should be given it (the in-process name in process). */
+  public String address() {
+    if (config.inProcessName != null) {
+      return config.inProcessName;
+    }
+    String host = config.host.contains(":") ? "[" + config.host + "]" : config.host;
+    return host + ":" + port();
+  }
+
+  /**
+   * The port serving {@code /metrics}.
+   *
+   * @throws IllegalStateException if not started or no {@link Builder#metricsListen} was given
+   */
+  public int metricsPort() {
+    synchronized (lifecycle) {
+      if (server == null || server.metricsPort() < 0) {
+        throw new IllegalStateException("metrics are not served: no metricsListen was given");
+      }
+      return server.metricsPort();
+    }
+  }
+
+  /** Blocks until the daemon has stopped. */
+  public void awaitTermination() throws InterruptedException {
+    ServerStack s;
+    synchronized (lifecycle) {
+      s = server;
+    }
+    if (s != null) {
+      s.awaitTermination();
+    }
+  }
+
+  /** Stops serving; calls in flight get five seconds. Does not close the Local. Idempotent. */
+  @Override
+  public void close() {
+    synchronized (lifecycle) {
+      if (closed || !started) {
+        closed = true;
+        return;
+      }
+      closed = true;
+      String where = address();
+      if (server != null) {
+        server.shutdown(Duration.ofSeconds(5));
+      }
+      release();
+      log.info("Local daemon on {} stopped", where);
+    }
+  }
+
+  private void release() {
+    if (metrics != null) {
+      metrics.close();
+    }
+    if (executor != null) {
+      executor.shutdownNow();
+    }
+  }
+
+  /** Configures a {@link DstoreDaemon}; every setter validates its argument at once. */
+  public static final class Builder {
+    private String host = "127.0.0.1";
+    private int port = 50052;
+    private @Nullable String inProcessName;
+    private @Nullable Dstore local;
+    private @Nullable Path tlsCert;
+    private @Nullable Path tlsKey;
+    private @Nullable Path tlsClientCa;
+    private @Nullable BearerToken token;
+    private @Nullable String metricsHost;
+    private int metricsPort;
+    private int maxMessageBytes = 4 << 20;
+    private int maxStreamsPerConnection = 1_000;
+    private Duration idleStreamTimeout = Duration.ofSeconds(30);
+
+    private Builder() {}
+
+    /** Address to listen on (default 127.0.0.1:50052); port 0 picks a free port. */
+    public Builder listen(String host, int port) {
+      this.host = requireNonNull(host, "host");
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be 0..65535, got " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** Serve over gRPC's in-process transport under {@code name} (tests); TLS does not apply. */
+    public Builder inProcess(String name) {
+      this.inProcessName = requireNonNull(name, "name");
+      return this;
+    }
+
+    /** The Local whose cache is shared (required). The daemon does not close it. */
+    public Builder local(Dstore local) {
+      this.local = requireNonNull(local, "local");
+      return this;
+    }
+
+    /** Serve TLS with this certificate chain and PKCS#8 private key (PEM files). */
+    public Builder tls(Path certChainPem, Path privateKeyPem) {
+      this.tlsCert = requireNonNull(certChainPem, "certChainPem");
+      this.tlsKey = requireNonNull(privateKeyPem, "privateKeyPem");
+      return this;
+    }
+
+    /** Mutual TLS: require client certificates signed by a CA in this PEM file. */
+    public Builder tlsClientCa(Path caPem) {
+      this.tlsClientCa = requireNonNull(caPem, "caPem");
+      return this;
+    }
+
+    /** Require {@code authorization: Bearer <token>} on every call (printable ASCII). */
+    public Builder token(String token) {
+      this.token = BearerToken.of(requireNonNull(token, "token"));
+      return this;
+    }
+
+    /** Serve metrics at {@code http://host:port/metrics}; port 0 picks a free port. */
+    public Builder metricsListen(String host, int port) {
+      requireNonNull(host, "host");
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("metrics port must be 0..65535, got " + port);
+      }
+      this.metricsHost = host;
+      this.metricsPort = port;
+      return this;
+    }
+
+    /** Largest message accepted (default 4 MiB); larger values travel as streams. */
+    public Builder maxMessageBytes(int bytes) {
+      if (bytes < 64 << 10) {
+        throw new IllegalArgumentException("max message size must be >= 64 KiB, got " + bytes);
+      }
+      this.maxMessageBytes = bytes;
+      return this;
+    }
+
+    /** Concurrent calls per connection (default 1,000; HTTP/2 streams, sockets only). */
+    public Builder maxStreamsPerConnection(int streams) {
+      if (streams < 1) {
+        throw new IllegalArgumentException(
+            "max streams per connection must be >= 1, got " + streams);
+      }
+      this.maxStreamsPerConnection = streams;
+      return this;
+    }
+
+    /** How long a stream may make no progress before it is cut off (default 30 s). */
+    public Builder idleStreamTimeout(Duration timeout) {
+      requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("idle stream timeout must be positive, got " + timeout);
+      }
+      this.idleStreamTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * @throws IllegalStateException if no {@link #local} was given
+     * @throws IllegalArgumentException if client certificates are asked for without TLS
+     */
+    public DstoreDaemon build() {
+      if (local == null) {
+        throw new IllegalStateException("a daemon needs the Local it serves: call local(dstore)");
+      }
+      if (tlsClientCa != null && tlsCert == null) {
+        throw new IllegalArgumentException(
+            "client certificates (tlsClientCa) need TLS: give tls(certificate, key) as well");
+      }
+      return new DstoreDaemon(this);
+    }
+  }
+}

@@ -1,0 +1,29 @@
+package io.dstore.wire;
+
+/**
+ * Why a dstore operation failed. Every {@link DstoreException} carries exactly one code; the same
+ * names travel on the wire (gRPC trailer {@code dstore-error-code}), so a code means the same thing
+ * whether it was raised by the Local or by Global.
+ */
+public enum ErrorCode {
+  /** The key does not exist. */
+  NOT_FOUND,
+  /** The key exists already; keys are write-once. */
+  ALREADY_EXISTS,
+  /** The request is malformed: an empty key, a negative offset, a range past the end. */
+  INVALID_ARGUMENT,
+  /** A key, value or message exceeds a configured limit; the message names the limit. */
+  TOO_LARGE,
+  /** Global cannot be reached, or did not answer in time. The operation may be retried. */
+  UNAVAILABLE,
+  /** The caller presented no credentials or wrong ones. */
+  UNAUTHENTICATED,
+  /** The caller is known but not allowed to do this. */
+  PERMISSION_DENIED,
+  /** Bytes do not match their SHA-256: a lying digest on upload, or corruption on download. */
+  INTEGRITY,
+  /** A server-side limit on concurrent streams, connections or subscriptions was reached. */
+  RESOURCE_EXHAUSTED,
+  /** A bug or an unexpected failure; the message says what happened. */
+  INTERNAL
+}

@@ -1,0 +1,375 @@
+package io.dstore.serving;
+
+import static java.util.Objects.requireNonNull;
+
+import io.dstore.wire.BearerToken;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServerTransportFilter;
+import io.grpc.TlsServerCredentials;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What every dstore server shares, Global and the Local daemon alike: the socket (Netty, keep-alive
+ * and per-connection stream settings) or in-process transport, TLS and mutual TLS from PEM files,
+ * the bearer-token check, gRPC health and server reflection, the {@code /metrics} HTTP endpoint,
+ * and quiet logs for clients that fail before they speak HTTP/2.
+ *
+ * <p>The server's own service is wrapped, from the outside in, by the metrics interceptor, the
+ * {@linkplain Builder#outerInterceptors outer interceptors}, the token check and the {@linkplain
+ * Builder#innerInterceptors inner interceptors}. Health and reflection need no token (orchestrators
+ * probe them) but do need TLS and a client certificate when those are on; health is counted by the
+ * metrics interceptor too.
+ *
+ * <p>Lifecycle: {@link #builder} … {@link Builder#start()} binds and serves; {@link #stopServing()}
+ * turns health NOT_SERVING; {@link #shutdown(Duration)} stops gracefully. Thread-safe.
+ */
+public final class ServerStack {
+  /**
+   * grpc-java logs every connection that fails before speaking HTTP/2 (a port scan, a plain HTTP
+   * request, random bytes) at INFO with a stack trace, through java.util.logging. Such clients are
+   * expected; they are quieted to warnings unless a level was configured for this logger. Held here
+   * because java.util.logging keeps loggers only weakly, with their levels.
+   */
+  private static final java.util.logging.Logger GRPC_TRANSPORT_LOG =
+      quiet("io.grpc.netty.shaded.io.grpc.netty.NettyServerTransport", "WARNING");
+
+  /** Likewise for a message over the size limit, logged at WARNING with a stack trace. */
+  private static final java.util.logging.Logger GRPC_STREAM_LOG =
+      quiet("io.grpc.netty.shaded.io.grpc.netty.NettyServerStream", "SEVERE");
+
+  private static java.util.logging.Logger quiet(String name, String level) {
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+    if (logger.getLevel() == null) {
+      logger.setLevel(java.util.logging.Level.parse(level));
+    }
+    return logger;
+  }
+
+  private final Builder config;
+  private final Server server;
+  private final HealthStatusManager health;
+  private final @Nullable MetricsHttpServer metricsHttp;
+
+  private ServerStack(
+      Builder config,
+      Server server,
+      HealthStatusManager health,
+      @Nullable MetricsHttpServer metricsHttp) {
+    this.config = config;
+    this.server = server;
+    this.health = health;
+    this.metricsHttp = metricsHttp;
+  }
+
+  /**
+   * A server for {@code service}, named {@code serverName} in messages ("Global", "this Local
+   * daemon").
+   */
+  public static Builder builder(String serverName, BindableService service) {
+    return new Builder(serverName, service);
+  }
+
+  /** The port bound (the real one when 0 was asked for); -1 in process. */
+  public int port() {
+    return config.inProcessName != null ? -1 : server.getPort();
+  }
+
+  /** {@code host:port} as clients should be given it; the in-process name in process. */
+  public String address() {
+    if (config.inProcessName != null) {
+      return config.inProcessName;
+    }
+    String host = config.host.contains(":") ? "[" + config.host + "]" : config.host;
+    return host + ":" + port();
+  }
+
+  /** The port serving {@code /metrics}, or -1 when none is served. */
+  public int metricsPort() {
+    return metricsHttp == null ? -1 : metricsHttp.port();
+  }
+
+  /** How connections are secured, for a start-up log line. */
+  public String describeSecurity() {
+    String transport =
+        config.inProcessName != null
+            ? "in-process"
+            : config.tlsCert == null
+                ? "plaintext"
+                : config.tlsClientCa != null ? "TLS with client certificates" : "TLS";
+    return transport + (config.token != null ? ", token required" : "");
+  }
+
+  /** Health turns NOT_SERVING for good: the first step of a graceful stop. Idempotent. */
+  public void stopServing() {
+    health.enterTerminalState();
+  }
+
+  /**
+   * Stops accepting calls, gives those in flight up to {@code grace} to finish, then cuts the rest;
+   * stops the metrics endpoint. Idempotent.
+   */
+  public void shutdown(Duration grace) {
+    stopServing();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(grace.toNanos(), TimeUnit.NANOSECONDS)) {
+        server.shutdownNow();
+        server.awaitTermination(2, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    } finally {
+      if (metricsHttp != null) {
+        metricsHttp.close();
+      }
+    }
+  }
+
+  /** Blocks until the server has stopped. */
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  /** Configures a {@link ServerStack}; every setter validates its argument at once. */
+  public static final class Builder {
+    private final String serverName;
+    private final BindableService service;
+    private String host = "127.0.0.1";
+    private int port;
+    private @Nullable String inProcessName;
+    private @Nullable Path tlsCert;
+    private @Nullable Path tlsKey;
+    private @Nullable Path tlsClientCa;
+    private @Nullable BearerToken token;
+    private int maxMessageBytes = 4 << 20;
+    private int maxStreamsPerConnection = 1_000;
+    private @Nullable Executor executor;
+    private io.grpc.@Nullable ServerCallExecutorSupplier callExecutorSupplier;
+    private final List<ServerInterceptor> inner = new ArrayList<>();
+    private final List<ServerInterceptor> outer = new ArrayList<>();
+    private @Nullable ServerInterceptor metricsInterceptor;
+    private @Nullable ServerTransportFilter transportFilter;
+    private @Nullable PrometheusMeterRegistry registry;
+    private @Nullable String metricsHost;
+    private int metricsPort;
+
+    private Builder(String serverName, BindableService service) {
+      this.serverName = requireNonNull(serverName, "serverName");
+      this.service = requireNonNull(service, "service");
+    }
+
+    /** Address to listen on; port 0 picks a free port. */
+    public Builder listen(String host, int port) {
+      this.host = requireNonNull(host, "host");
+      this.port = checkPort(port, "port");
+      return this;
+    }
+
+    /** Serve over gRPC's in-process transport under {@code name} (tests): no socket, no TLS. */
+    public Builder inProcess(@Nullable String name) {
+      this.inProcessName = name;
+      return this;
+    }
+
+    /** TLS with this certificate chain and PKCS#8 private key (PEM files), read at start. */
+    public Builder tls(@Nullable Path certChainPem, @Nullable Path privateKeyPem) {
+      if ((certChainPem == null) != (privateKeyPem == null)) {
+        throw new IllegalArgumentException("TLS needs both a certificate and its private key");
+      }
+      this.tlsCert = certChainPem;
+      this.tlsKey = privateKeyPem;
+      return this;
+    }
+
+    /** Mutual TLS: require client certificates signed by a CA in this PEM file. */
+    public Builder tlsClientCa(@Nullable Path caPem) {
+      this.tlsClientCa = caPem;
+      return this;
+    }
+
+    /** Require this bearer token on every call to the service (null: no token). */
+    public Builder token(@Nullable BearerToken token) {
+      this.token = token;
+      return this;
+    }
+
+    /** Largest message accepted. */
+    public Builder maxMessageBytes(int bytes) {
+      this.maxMessageBytes = bytes;
+      return this;
+    }
+
+    /** Concurrent calls per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; sockets only). */
+    public Builder maxStreamsPerConnection(int streams) {
+      this.maxStreamsPerConnection = streams;
+      return this;
+    }
+
+    /** The executor of gRPC's callbacks (and of calls, unless {@link #callExecutor} is given). */
+    public Builder executor(Executor executor) {
+      this.executor = requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /** gRPC's per-call executor hook (see {@code ServerBuilder.callExecutor}). */
+    public Builder callExecutor(io.grpc.ServerCallExecutorSupplier supplier) {
+      this.callExecutorSupplier = requireNonNull(supplier, "supplier");
+      return this;
+    }
+
+    /** Interceptors inside the token check (run only for authenticated calls), innermost first. */
+    public Builder innerInterceptors(ServerInterceptor... interceptors) {
+      inner.addAll(List.of(interceptors));
+      return this;
+    }
+
+    /** Interceptors outside the token check but inside the metrics, innermost first. */
+    public Builder outerInterceptors(ServerInterceptor... interceptors) {
+      outer.addAll(List.of(interceptors));
+      return this;
+    }
+
+    /** The outermost interceptor: sees every call, refusals included, and health checks. */
+    public Builder metricsInterceptor(ServerInterceptor interceptor) {
+      this.metricsInterceptor = requireNonNull(interceptor, "interceptor");
+      return this;
+    }
+
+    /** Told of every connection that opens and closes (sockets only). */
+    public Builder transportFilter(ServerTransportFilter filter) {
+      this.transportFilter = requireNonNull(filter, "filter");
+      return this;
+    }
+
+    /**
+     * Serve {@code registry} at {@code http://host:port/metrics} in Prometheus' text format (port 0
+     * picks a free port); {@code GET} and {@code HEAD}, anything else 404 or 405.
+     */
+    public Builder metrics(PrometheusMeterRegistry registry, @Nullable String host, int port) {
+      this.registry = requireNonNull(registry, "registry");
+      this.metricsHost = host;
+      this.metricsPort = checkPort(port, "metrics port");
+      return this;
+    }
+
+    /**
+     * Binds and starts serving, health SERVING.
+     *
+     * @throws IOException naming the address, or the TLS file that cannot be read
+     */
+    @SuppressWarnings("deprecation") // the v1alpha reflection service, for older tools
+    public ServerStack start() throws IOException {
+      if (tlsClientCa != null && tlsCert == null) {
+        throw new IllegalArgumentException(
+            "client certificates (tlsClientCa) need TLS: give tls(certificate, key) as well");
+      }
+      ServerBuilder<?> builder;
+      if (inProcessName != null) {
+        builder = InProcessServerBuilder.forName(inProcessName);
+      } else {
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        builder =
+            (tlsCert != null
+                    ? NettyServerBuilder.forAddress(address, tls())
+                    : NettyServerBuilder.forAddress(address))
+                .permitKeepAliveTime(5, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                .maxConcurrentCallsPerConnection(maxStreamsPerConnection);
+      }
+      List<ServerInterceptor> chain = new ArrayList<>(inner);
+      if (token != null) {
+        chain.add(new TokenInterceptor(token, serverName));
+      }
+      chain.addAll(outer);
+      List<ServerInterceptor> open = new ArrayList<>();
+      if (metricsInterceptor != null) {
+        chain.add(metricsInterceptor);
+        open.add(metricsInterceptor);
+      }
+      HealthStatusManager health = new HealthStatusManager();
+      if (executor != null) {
+        builder.executor(executor);
+      }
+      if (callExecutorSupplier != null) {
+        builder.callExecutor(callExecutorSupplier);
+      }
+      if (transportFilter != null) {
+        builder.addTransportFilter(transportFilter);
+      }
+      ServerServiceDefinition own = ServerInterceptors.intercept(service, chain);
+      Server server =
+          builder
+              .maxInboundMessageSize(maxMessageBytes)
+              .addService(own)
+              .addService(ServerInterceptors.intercept(health.getHealthService(), open))
+              .addService(ProtoReflectionServiceV1.newInstance())
+              .addService(io.grpc.protobuf.services.ProtoReflectionService.newInstance())
+              .build();
+      MetricsHttpServer http = null;
+      try {
+        server.start();
+        if (registry != null && metricsHost != null) {
+          http = MetricsHttpServer.start(metricsHost, metricsPort, registry);
+        }
+      } catch (IOException | RuntimeException e) {
+        server.shutdownNow();
+        throw new IOException(
+            "cannot start " + serverName + " on " + host + ":" + port + ": " + e.getMessage(), e);
+      }
+      health.setStatus("", ServingStatus.SERVING);
+      health.setStatus(own.getServiceDescriptor().getName(), ServingStatus.SERVING);
+      GRPC_TRANSPORT_LOG.fine("transport failures logged from WARNING");
+      GRPC_STREAM_LOG.fine("stream failures logged from SEVERE");
+      return new ServerStack(this, server, health, http);
+    }
+
+    private io.grpc.ServerCredentials tls() throws IOException {
+      TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder();
+      tls.keyManager(read(tlsCert, "TLS certificate"), read(tlsKey, "TLS private key"));
+      if (tlsClientCa != null) {
+        tls.trustManager(read(tlsClientCa, "TLS client CA"))
+            .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
+      }
+      return tls.build();
+    }
+
+    private static InputStream read(@Nullable Path file, String what) throws IOException {
+      requireNonNull(file, what);
+      try {
+        return new ByteArrayInputStream(Files.readAllBytes(file));
+      } catch (IOException e) {
+        throw new IOException("cannot read the " + what + " " + file + ": " + e, e);
+      }
+    }
+
+    private static int checkPort(int port, String what) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException(what + " must be 0..65535, got " + port);
+      }
+      return port;
+    }
+  }
+}
