@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 /**
  * One parsed line of the REPL (see {@link ReplParser}) and how it runs. {@link #run} returns the
  * text to print: one line when the session is not interactive, so that scripts read exactly one
- * result line per command. The messages are the contract of DESIGN.md §5, word for word.
+ * result line per command. The messages are the contract that README.md lists, word for word.
  */
 sealed interface ReplCommand {
   String NOT_FOUND = "Key-Value mapping doesn't exist";

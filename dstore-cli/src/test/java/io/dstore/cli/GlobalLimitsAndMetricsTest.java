@@ -150,8 +150,11 @@ class GlobalLimitsAndMetricsTest {
                           "stalled",
                           "--global",
                           address)));
+      // The cut-off upload is recorded as UNAVAILABLE, the status it ends with.
       awaitMetrics(
-          metrics, Pattern.compile("dstore_requests_seconds_count\\{[^}]*DEADLINE_EXCEEDED"));
+          metrics,
+          Pattern.compile(
+              "dstore_requests_seconds_count\\{[^}]*op=\"putstream\"[^}]*status=\"UNAVAILABLE\""));
       writer.write('x');
       writer.close();
       Cli.Result r = put.get(30, TimeUnit.SECONDS);

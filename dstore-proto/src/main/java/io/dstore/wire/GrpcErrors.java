@@ -8,6 +8,7 @@ import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.ProtoUtils;
 import javax.net.ssl.SSLException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one place where dstore errors and gRPC statuses are converted, both ways, on every side of
@@ -50,7 +51,7 @@ public final class GrpcErrors {
 
   /** As {@link #status(ErrorCode, String)}, keeping {@code cause} for the server's log. */
   public static StatusRuntimeException status(
-      ErrorCode code, String message, @javax.annotation.Nullable Throwable cause) {
+      ErrorCode code, String message, @Nullable Throwable cause) {
     Metadata trailers = new Metadata();
     trailers.put(DETAIL_KEY, detail(code, message));
     Status status = Status.fromCode(statusCodeOf(code)).withDescription(message);
@@ -76,7 +77,7 @@ public final class GrpcErrors {
   }
 
   /** The dstore code of a failed call, or null when it carried no typed trailer. */
-  public static @javax.annotation.Nullable ErrorCode codeOf(Throwable t) {
+  public static @Nullable ErrorCode codeOf(Throwable t) {
     if (t instanceof DstoreException d) {
       return d.code();
     }
@@ -184,7 +185,7 @@ public final class GrpcErrors {
   }
 
   /** The code a wire code stands for; null for one this side does not know (a newer server's). */
-  public static @javax.annotation.Nullable ErrorCode fromProto(io.dstore.proto.ErrorCode code) {
+  public static @Nullable ErrorCode fromProto(io.dstore.proto.ErrorCode code) {
     return switch (code) {
       case ERROR_CODE_NOT_FOUND -> ErrorCode.NOT_FOUND;
       case ERROR_CODE_ALREADY_EXISTS -> ErrorCode.ALREADY_EXISTS;
