@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.dstore.server.internal.CallExecutors;
 import io.dstore.server.internal.ConnectionLimiter;
+import io.dstore.server.internal.DeleteCoordinator;
 import io.dstore.server.internal.GlobalMetrics;
 import io.dstore.server.internal.GlobalService;
 import io.dstore.server.internal.InvalidationHub;
@@ -25,8 +26,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -160,13 +161,10 @@ public final class GlobalServer implements AutoCloseable {
           config.renewInterval != null ? config.renewInterval : config.lease.dividedBy(4);
       hub =
           new InvalidationHub(
-              config.coherence,
               config.lease.toNanos(),
-              (config.startupGrace != null ? config.startupGrace : config.lease).toNanos(),
               renew.toMillis(),
               config.invalidationLogSize,
               config.nanoClock,
-              Clock.systemUTC(),
               timers);
       Limits limits = new Limits(config.maxKeyBytes, config.maxValueBytes, config.maxMessageBytes);
       health = new HealthStatusManager();
@@ -212,6 +210,16 @@ public final class GlobalServer implements AutoCloseable {
           new GlobalService(
               storage,
               hub,
+              new DeleteCoordinator(
+                  config.coherence,
+                  storage,
+                  hub,
+                  config.startupGrace != null ? config.startupGrace : config.lease,
+                  config.nanoClock,
+                  config.wallClock,
+                  timers,
+                  callbacks,
+                  metrics),
               limits,
               callbacks,
               ServerSetup.idleTimeout(timers, config.idleStreamTimeout),
@@ -409,6 +417,7 @@ public final class GlobalServer implements AutoCloseable {
     private long maxValueBytes = DEFAULT_MAX_VALUE_BYTES;
     private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
     private LongSupplier nanoClock = System::nanoTime;
+    private InstantSource wallClock = InstantSource.system();
     private int maxStreamsPerConnection = DEFAULT_MAX_STREAMS_PER_CONNECTION;
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private Duration idleStreamTimeout = DEFAULT_IDLE_STREAM_TIMEOUT;
@@ -616,6 +625,15 @@ public final class GlobalServer implements AutoCloseable {
     /** Monotonic clock in nanoseconds for leases (default {@link System#nanoTime}); for tests. */
     public Builder nanoClock(LongSupplier nanoClock) {
       this.nanoClock = requireNonNull(nanoClock, "nanoClock");
+      return this;
+    }
+
+    /**
+     * Wall clock (default {@link InstantSource#system()}) used only to stamp each invalidation's
+     * {@code deleted_at_unix_nanos}. For tests.
+     */
+    public Builder wallClock(InstantSource wallClock) {
+      this.wallClock = requireNonNull(wallClock, "wallClock");
       return this;
     }
 
