@@ -222,7 +222,7 @@ public final class GlobalServer implements AutoCloseable {
                   metrics),
               limits,
               callbacks,
-              ServerSetup.idleTimeout(timers, config.idleStreamTimeout),
+              ServerSetup.idleTimeout(timers, config.idleStreamTimeout, config.nanoClock),
               metrics);
       server =
           builder
@@ -622,7 +622,11 @@ public final class GlobalServer implements AutoCloseable {
       return this;
     }
 
-    /** Monotonic clock in nanoseconds for leases (default {@link System#nanoTime}); for tests. */
+    /**
+     * Monotonic clock in nanoseconds (default {@link System#nanoTime}) for everything the protocol
+     * times: leases, strict deletes' waits, the startup grace, idle members and idle streams. For
+     * tests.
+     */
     public Builder nanoClock(LongSupplier nanoClock) {
       this.nanoClock = requireNonNull(nanoClock, "nanoClock");
       return this;

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.LongSupplier;
 
 /** Builds the parts of a Global server that {@code GlobalServer} configures. */
 public final class ServerSetup {
@@ -29,9 +30,10 @@ public final class ServerSetup {
     return tls.build();
   }
 
-  /** Idle-stream cut-off on {@code scheduler}, timed by the system's monotonic clock. */
-  public static IdleTimeout idleTimeout(ScheduledExecutorService scheduler, Duration timeout) {
-    return new IdleTimeout(scheduler, timeout, System::nanoTime);
+  /** Idle-stream cut-off on {@code scheduler}, timed by {@code nanoClock} (monotonic, in ns). */
+  public static IdleTimeout idleTimeout(
+      ScheduledExecutorService scheduler, Duration timeout, LongSupplier nanoClock) {
+    return new IdleTimeout(scheduler, timeout, nanoClock);
   }
 
   private static java.io.InputStream read(Path file, String what) throws IOException {
