@@ -1,5 +1,6 @@
 package io.dstore.server.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import io.dstore.proto.Event;
 import io.dstore.proto.Hello;
@@ -44,7 +45,10 @@ public final class InvalidationHub implements AutoCloseable, DeleteCoordinator.C
   private final String incarnation = UUID.randomUUID().toString();
 
   private final Object sequencer = new Object();
-  private final InvalidationLog invalidationLog; // guarded by sequencer
+
+  @GuardedBy("sequencer")
+  private final InvalidationLog invalidationLog;
+
   private volatile long lastSeq; // written under sequencer, after the log
   private final Map<String, Member> members = new ConcurrentHashMap<>();
   private volatile DeleteCoordinator deletes; // set once, before the server starts

@@ -1,5 +1,6 @@
 package io.dstore.server.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.dstore.proto.Event;
 import io.dstore.proto.Heartbeat;
 import io.grpc.Status;
@@ -22,10 +23,19 @@ final class Member implements DeleteCoordinator.Confirmer {
   final String name;
   private final AtomicLong ackedSeq = new AtomicLong();
 
+  @GuardedBy("this")
   private EventStream stream;
+
+  @GuardedBy("this")
   private long lastEnqueuedSeq;
+
+  @GuardedBy("this")
   private long leaseExpiryNanos;
+
+  @GuardedBy("this")
   private boolean hasLease;
+
+  @GuardedBy("this")
   private long lastActiveNanos;
 
   Member(String id, String name, long nowNanos) {
