@@ -204,7 +204,8 @@ public final class DeleteCoordinator {
 
   /**
    * {@code party} has confirmed every invalidation up to {@code seq}; its {@link
-   * Confirmer#confirmedSeq} must already say so. Ends the waits that were left waiting for it only.
+   * Confirmer#confirmedSeq} must already say so. Ends each wait it was the last one left in (if the
+   * grace is over).
    */
   void confirmed(Confirmer party, long seq) {
     long now = nanoClock.getAsLong();
@@ -382,8 +383,8 @@ public final class DeleteCoordinator {
     Published publish(ByteString key, long generation, long deletedAtUnixNanos, boolean collect);
 
     /**
-     * From now on report each confirmation to {@code deletes} ({@link #confirmed}) and close it on
-     * shutdown. Called once, by the coordinator's constructor.
+     * From now on report each confirmation to {@code deletes} ({@link DeleteCoordinator#confirmed})
+     * and close it on shutdown. Called once, by the coordinator's constructor.
      */
     void reportTo(DeleteCoordinator deletes);
   }
