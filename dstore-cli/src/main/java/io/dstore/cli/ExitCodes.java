@@ -7,10 +7,10 @@ import io.dstore.wire.ErrorCode;
  * The one place where a dstore {@link ErrorCode} becomes an exit code of the {@code dstore}
  * command, and a one-line message for people (the REPL prints the same messages).
  *
- * <p>Exit codes (as README.md lists them): 0 success; 1 not found or already exists; 2 usage errors and
- * invalid arguments (an oversize key, a bad range, bytes failing their SHA-256 check, an address or
- * file that cannot be used); 3 Global unreachable, or unable to serve the call (busy, internal
- * error: retrying later may work), TLS handshakes that fail included; 4 authentication or
+ * <p>Exit codes (as README.md lists them): 0 success; 1 not found or already exists; 2 usage errors
+ * and invalid arguments (an oversize key, a bad range, bytes failing their SHA-256 check, an
+ * address or file that cannot be used); 3 Global unreachable, or unable to serve the call (busy,
+ * internal error: retrying later may work), TLS handshakes that fail included; 4 authentication or
  * permission refused: a missing or wrong token ({@code Authentication failed: ...}).
  */
 final class ExitCodes {

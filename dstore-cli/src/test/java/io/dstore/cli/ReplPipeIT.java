@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Two {@code dstore local} processes driven through pipes against one Global, checking every
- * message of the REPL table in README.md, in order, and that stdout carries nothing but one
- * result line per command.
+ * message of the REPL table in README.md, in order, and that stdout carries nothing but one result
+ * line per command.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ReplPipeIT {

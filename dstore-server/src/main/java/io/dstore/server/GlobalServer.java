@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.dstore.server.internal.CallExecutors;
 import io.dstore.server.internal.ConnectionLimiter;
+import io.dstore.server.internal.DeleteCoordinator;
 import io.dstore.server.internal.GlobalMetrics;
 import io.dstore.server.internal.GlobalService;
 import io.dstore.server.internal.InvalidationHub;
@@ -16,8 +17,8 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -119,13 +120,10 @@ public final class GlobalServer implements AutoCloseable {
           config.renewInterval != null ? config.renewInterval : config.lease.dividedBy(4);
       hub =
           new InvalidationHub(
-              config.coherence,
               config.lease.toNanos(),
-              (config.startupGrace != null ? config.startupGrace : config.lease).toNanos(),
               renew.toMillis(),
               config.invalidationLogSize,
               config.nanoClock,
-              Clock.systemUTC(),
               timers);
       Limits limits = new Limits(config.maxKeyBytes, config.maxValueBytes, config.maxMessageBytes);
       ConnectionLimiter connections = new ConnectionLimiter(config.maxConnections);
@@ -137,9 +135,19 @@ public final class GlobalServer implements AutoCloseable {
           new GlobalService(
               storage,
               hub,
+              new DeleteCoordinator(
+                  config.coherence,
+                  storage,
+                  hub,
+                  config.startupGrace != null ? config.startupGrace : config.lease,
+                  config.nanoClock,
+                  config.wallClock,
+                  timers,
+                  callbacks,
+                  metrics),
               limits,
               callbacks,
-              ServerSetup.idleTimeout(timers, config.idleStreamTimeout),
+              ServerSetup.idleTimeout(timers, config.idleStreamTimeout, config.nanoClock),
               metrics);
       ServerStack.Builder stack =
           ServerStack.builder("Global", service)
@@ -322,6 +330,7 @@ public final class GlobalServer implements AutoCloseable {
     private long maxValueBytes = DEFAULT_MAX_VALUE_BYTES;
     private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
     private LongSupplier nanoClock = System::nanoTime;
+    private InstantSource wallClock = InstantSource.system();
     private int maxStreamsPerConnection = DEFAULT_MAX_STREAMS_PER_CONNECTION;
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private Duration idleStreamTimeout = DEFAULT_IDLE_STREAM_TIMEOUT;
@@ -514,9 +523,22 @@ public final class GlobalServer implements AutoCloseable {
       return this;
     }
 
-    /** Monotonic clock in nanoseconds for leases (default {@link System#nanoTime}); for tests. */
+    /**
+     * Monotonic clock in nanoseconds (default {@link System#nanoTime}) for everything the protocol
+     * times: leases, strict deletes' waits, the startup grace, idle members and idle streams. For
+     * tests.
+     */
     public Builder nanoClock(LongSupplier nanoClock) {
       this.nanoClock = requireNonNull(nanoClock, "nanoClock");
+      return this;
+    }
+
+    /**
+     * Wall clock (default {@link InstantSource#system()}) used only to stamp each invalidation's
+     * {@code deleted_at_unix_nanos}. For tests.
+     */
+    public Builder wallClock(InstantSource wallClock) {
+      this.wallClock = requireNonNull(wallClock, "wallClock");
       return this;
     }
 

@@ -39,15 +39,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Global gRPC service: validates each request against the {@link Limits}, applies it to the
- * {@link Storage}, and routes deletes and subscriptions through the {@link InvalidationHub}.
- *
- * <p><b>Strict deletes have two phases.</b> The key is first marked deleting and its invalidation
- * published; only when every Local that could serve it has acknowledged (or lost its lease) is it
- * removed from storage and the delete answered. Meanwhile reads still return the value, flagged
- * {@code deleting} so that no Local caches it. So no reader can see the key gone while another
- * Local may still serve it from cache: the delete takes effect at one instant for everyone, which
- * is what makes reads linearizable. A second delete of a key being deleted waits for the first.
+ * The Global gRPC service: validates each request against the {@link Limits}, applies reads and
+ * puts to the {@link Storage}, hands deletes to the {@link DeleteCoordinator} (which owns their
+ * state machine, strict or eventual) and subscriptions to the {@link InvalidationHub}. Reads ask
+ * the coordinator whether to flag a value {@code deleting}.
  *
  * <p>Thread-safe.
  */
@@ -58,17 +53,12 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
 
   private final Storage storage;
   private final InvalidationHub hub;
+  private final DeleteCoordinator deletes;
   private final Limits limits;
   private final Writes writes;
   private final java.util.concurrent.Executor executor;
   private final IdleTimeout idleTimeout;
   private final GlobalMetrics metrics;
-  private final java.util.Map<ByteString, java.util.concurrent.CompletableFuture<Void>> deleting =
-      new java.util.concurrent.ConcurrentHashMap<>();
-  // Strict deletes finished so far; bumped after the removal from storage and before the key
-  // leaves `deleting`, so a read can tell that a delete began and ended while it was reading.
-  private final java.util.concurrent.atomic.AtomicLong deletesFinished =
-      new java.util.concurrent.atomic.AtomicLong();
   private final java.util.Set<PipelineHandler> pipelines =
       java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile boolean pipelinesClosed;
@@ -76,35 +66,19 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
   public GlobalService(
       Storage storage,
       InvalidationHub hub,
+      DeleteCoordinator deletes,
       Limits limits,
       java.util.concurrent.Executor executor,
       IdleTimeout idleTimeout,
       GlobalMetrics metrics) {
     this.storage = storage;
     this.hub = hub;
+    this.deletes = deletes;
     this.limits = limits;
     this.writes = new Writes(storage);
     this.executor = executor;
     this.idleTimeout = idleTimeout;
     this.metrics = metrics;
-  }
-
-  /**
-   * Whether a value of {@code generation} that was opened after {@code finishedBefore} was read
-   * from {@link #deletesFinished} must not be cached: a strict delete of it is under way, or one
-   * began and ended while it was being read (the reader still saw the old value, but the delete has
-   * already returned to its caller). Call it after the read.
-   */
-  private boolean deleting(ByteString key, long generation, long finishedBefore)
-      throws IOException {
-    if (deleting.containsKey(key)) {
-      return true;
-    }
-    if (deletesFinished.get() == finishedBefore) {
-      return false;
-    }
-    Optional<StoredInfo> now = storage.stat(key.toByteArray());
-    return now.isEmpty() || now.get().generation() != generation;
   }
 
   @Override
@@ -158,7 +132,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
         () -> {
           limits.checkKey(request.getKey());
           long seq = hub.currentSeq();
-          long finishedBefore = deletesFinished.get();
+          long beforeRead = deletes.beforeRead();
           try (Storage.Reader reader = open(request.getKey())) {
             StoredInfo info = reader.info();
             ByteRange.Span range = ByteRange.of(request).within(info.size());
@@ -173,10 +147,9 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
             } else {
               response.setValue(read(reader, range));
             }
-            // Checked after the read: a delete marked before it is seen here; one marked after
-            // reaches the Local as an invalidation, which stops the value being cached.
+            // Checked after the read (see DeleteCoordinator.flagDeleting).
             return response
-                .setDeleting(deleting(request.getKey(), info.generation(), finishedBefore))
+                .setDeleting(deletes.flagDeleting(request.getKey(), info.generation(), beforeRead))
                 .build();
           }
         });
@@ -187,7 +160,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
     Storage.Reader reader = null;
     try {
       limits.checkKey(request.getKey());
-      long finishedBefore = deletesFinished.get();
+      long beforeRead = deletes.beforeRead();
       reader = open(request.getKey());
       ByteRange.Span range = ByteRange.of(request).within(reader.info().size());
       int chunk = request.getChunkSize() == 0 ? DEFAULT_CHUNK : request.getChunkSize();
@@ -196,7 +169,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
               (ServerCallStreamObserver<GetChunk>) responses,
               reader,
               Writes.toProto(reader.info()),
-              deleting(request.getKey(), reader.info().generation(), finishedBefore),
+              deletes.flagDeleting(request.getKey(), reader.info().generation(), beforeRead),
               range,
               chunk,
               idleTimeout)
@@ -231,85 +204,21 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
       responses.onError(Writes.report(e, log));
       return;
     }
-    if (hub.coherence() == io.dstore.server.Coherence.STRICT) {
-      deleteStrict(request.getKey(), responses);
-    } else {
-      deleteEventual(request.getKey(), responses);
-    }
-  }
-
-  /** Removes at once, then tells the Locals: they may serve the value until told. */
-  private void deleteEventual(ByteString key, StreamObserver<DeleteResponse> responses) {
-    Optional<StoredInfo> gone;
-    try {
-      gone = storage.delete(key.toByteArray());
-      if (gone.isEmpty()) {
-        throw GrpcErrors.status(ErrorCode.NOT_FOUND, "key not found");
-      }
-    } catch (IOException | RuntimeException e) {
-      responses.onError(Writes.report(e, log));
-      return;
-    }
-    long generation = gone.get().generation();
-    metrics
-        .timeFanout(() -> hub.publish(key, generation))
-        .whenComplete((seq, error) -> answerDelete(responses, generation, seq, error));
-  }
-
-  /** Marks, invalidates everywhere, and only then removes (see the class comment). */
-  private void deleteStrict(ByteString key, StreamObserver<DeleteResponse> responses) {
-    java.util.concurrent.CompletableFuture<Void> mine =
-        new java.util.concurrent.CompletableFuture<>();
-    java.util.concurrent.CompletableFuture<Void> other = deleting.putIfAbsent(key, mine);
-    if (other != null) {
-      other.whenCompleteAsync((x, e) -> deleteStrict(key, responses), executor);
-      return;
-    }
-    long generation;
-    try {
-      Optional<StoredInfo> info = storage.stat(key.toByteArray());
-      if (info.isEmpty()) {
-        throw GrpcErrors.status(ErrorCode.NOT_FOUND, "key not found");
-      }
-      generation = info.get().generation();
-    } catch (IOException | RuntimeException e) {
-      finishDeleting(key, mine);
-      responses.onError(Writes.report(e, log));
-      return;
-    }
-    metrics
-        .timeFanout(() -> hub.publish(key, generation))
-        .whenCompleteAsync(
-            (seq, error) -> {
-              Throwable failure = error;
-              if (failure == null) {
-                try {
-                  // The key cannot change meanwhile: it exists, so puts are refused.
-                  storage.delete(key.toByteArray());
-                } catch (IOException | RuntimeException e) {
-                  failure = e;
-                }
+    deletes
+        .delete(request.getKey())
+        .whenComplete(
+            (deleted, error) -> {
+              if (error != null) {
+                responses.onError(Writes.report(error, log));
+              } else {
+                responses.onNext(
+                    DeleteResponse.newBuilder()
+                        .setGeneration(deleted.generation())
+                        .setSeq(deleted.seq())
+                        .build());
+                responses.onCompleted();
               }
-              finishDeleting(key, mine);
-              answerDelete(responses, generation, seq, failure);
-            },
-            executor);
-  }
-
-  private void finishDeleting(ByteString key, java.util.concurrent.CompletableFuture<Void> mine) {
-    deletesFinished.incrementAndGet();
-    deleting.remove(key, mine);
-    mine.complete(null);
-  }
-
-  private static void answerDelete(
-      StreamObserver<DeleteResponse> responses, long generation, Long seq, Throwable error) {
-    if (error != null) {
-      responses.onError(Writes.report(error, log));
-    } else {
-      responses.onNext(DeleteResponse.newBuilder().setGeneration(generation).setSeq(seq).build());
-      responses.onCompleted();
-    }
+            });
   }
 
   @Override
@@ -413,10 +322,9 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
           RevalidateResponse.Builder response = RevalidateResponse.newBuilder().setSeq(seq);
           for (KeyGeneration entry : request.getEntriesList()) {
             limits.checkKey(entry.getKey());
-            // A key being deleted is no longer valid: the delete may complete as soon as this
-            // Local acknowledges, so it must drop the entry first. The mark is checked before the
-            // storage, so a delete that begins and ends in between is seen as the key's absence.
-            boolean beingDeleted = deleting.containsKey(entry.getKey());
+            // The mark is checked before the storage, so a delete that begins and ends in between
+            // is seen as the key's absence.
+            boolean beingDeleted = deletes.isDeleting(entry.getKey());
             Optional<StoredInfo> info = storage.stat(entry.getKey().toByteArray());
             response.addValid(
                 !beingDeleted

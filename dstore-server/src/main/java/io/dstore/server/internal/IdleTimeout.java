@@ -1,5 +1,6 @@
 package io.dstore.server.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -47,7 +48,9 @@ public final class IdleTimeout {
     private final Runnable onIdle;
     private volatile long lastProgress = nanoClock.getAsLong();
     private volatile boolean stopped;
-    private ScheduledFuture<?> timer; // guarded by this
+
+    @GuardedBy("this")
+    private ScheduledFuture<?> timer;
 
     private Watch(Runnable onIdle) {
       this.onIdle = onIdle;

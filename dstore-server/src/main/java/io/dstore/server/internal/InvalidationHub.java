@@ -1,25 +1,21 @@
 package io.dstore.server.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import io.dstore.proto.Event;
 import io.dstore.proto.Hello;
 import io.dstore.proto.Invalidation;
 import io.dstore.proto.Resync;
 import io.dstore.proto.Welcome;
-import io.dstore.server.Coherence;
 import io.dstore.wire.ErrorCode;
 import io.dstore.wire.GrpcErrors;
 import io.grpc.Status;
-import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -27,68 +23,60 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Membership and invalidation fan-out: assigns each delete its {@code seq}, keeps the replay log,
- * pushes invalidations to every subscribed Local, and (in strict mode) decides when a delete may
- * return.
+ * Membership, leases and invalidation fan-out: registers Locals, grants their leases, assigns each
+ * invalidation its {@code seq}, keeps the replay log and pushes invalidations to every subscribed
+ * Local. For strict deletes it is the {@link DeleteCoordinator}'s {@link
+ * DeleteCoordinator.Confirmers}: publishing says which Locals must confirm, and their
+ * acknowledgements (and leaves) are passed on to the coordinator, which decides when a delete may
+ * go ahead.
  *
  * <p><b>Ordering.</b> One sequencer lock covers seq assignment, the log append and queueing to
  * every member, so every stream carries invalidations in seq order and a new subscription is cut at
  * a seq with nothing lost or doubled between replay and live events.
  *
- * <p><b>Strict deletes.</b> A delete with seq {@code s} waits for each member that held a lease
- * when its invalidation was queued, until that member acknowledged {@code s} or the lease (as it
- * stood then) ran out. Acks and the wait set are reconciled by a double check (ack: raise ackedSeq,
- * then scan pending; delete: join the wait set, then re-read ackedSeq), so neither can miss the
- * other. Leases granted by an earlier run of Global are unknown here, so for a grace period after
- * start (one lease by default) strict deletes also wait.
- *
- * <p>Time is read from the injected monotonic clock; timers run on the injected scheduler, and
- * {@link #expireLeases()} re-checks deadlines for tests that drive a fake clock.
+ * <p>Time is read from the injected monotonic clock; the idle-member pruning runs on the injected
+ * scheduler.
  */
-public final class InvalidationHub implements AutoCloseable {
+public final class InvalidationHub implements AutoCloseable, DeleteCoordinator.Confirmers {
   private static final Logger log = LoggerFactory.getLogger(InvalidationHub.class);
   private static final int MAX_QUEUED_EVENTS = 1_000_000;
 
-  private final Coherence coherence;
   private final long leaseNanos;
   private final long renewIntervalMillis;
   private final LongSupplier nanoClock;
-  private final Clock wallClock;
-  private final ScheduledExecutorService scheduler;
   private final String incarnation = UUID.randomUUID().toString();
-  private final long graceEndNanos;
 
   private final Object sequencer = new Object();
-  private final InvalidationLog invalidationLog; // guarded by sequencer
+
+  @GuardedBy("sequencer")
+  private final InvalidationLog invalidationLog;
+
   private volatile long lastSeq; // written under sequencer, after the log
   private final Map<String, Member> members = new ConcurrentHashMap<>();
-  private final ConcurrentSkipListMap<Long, PendingDelete> pending = new ConcurrentSkipListMap<>();
+  private volatile DeleteCoordinator deletes; // set once, before the server starts
   private volatile boolean closed;
 
   public InvalidationHub(
-      Coherence coherence,
       long leaseNanos,
-      long graceNanos,
       long renewIntervalMillis,
       int logCapacity,
       LongSupplier nanoClock,
-      Clock wallClock,
       ScheduledExecutorService scheduler) {
-    this.coherence = coherence;
     this.leaseNanos = leaseNanos;
     this.renewIntervalMillis = renewIntervalMillis;
     this.invalidationLog = new InvalidationLog(logCapacity);
     this.nanoClock = nanoClock;
-    this.wallClock = wallClock;
-    this.scheduler = scheduler;
-    this.graceEndNanos = nanoClock.getAsLong() + graceNanos;
     long pruneEvery = Math.max(leaseNanos, TimeUnit.SECONDS.toNanos(1));
     scheduler.scheduleWithFixedDelay(
         this::pruneIdleMembers, pruneEvery, pruneEvery, TimeUnit.NANOSECONDS);
   }
 
-  public Coherence coherence() {
-    return coherence;
+  @Override
+  public void reportTo(DeleteCoordinator deletes) {
+    if (this.deletes != null) {
+      throw new IllegalStateException("the hub already reports to a DeleteCoordinator");
+    }
+    this.deletes = deletes;
   }
 
   public String incarnation() {
@@ -149,26 +137,25 @@ public final class InvalidationHub implements AutoCloseable {
       return;
     }
     m.closeStream(Status.OK);
-    for (PendingDelete p : pending.values()) {
-      p.waiting.remove(m);
-      p.tryComplete(nanoClock.getAsLong());
-    }
+    m.leave();
+    confirmed(m, Long.MAX_VALUE);
     log.info("Local left: {}", id);
   }
 
   /**
-   * Publishes the invalidation of {@code key} at {@code generation}. The future completes with the
-   * new seq once the delete may return to its caller: at once in eventual mode; in strict mode once
-   * every Local that could still serve the old value has acknowledged or lost its lease.
+   * Assigns the invalidation of {@code key} at {@code generation} the next seq, logs it and queues
+   * it to every member, in one step; with {@code collect}, returns each member that held a lease at
+   * that moment, with the lease's expiry as it stood then.
+   *
+   * @throws io.grpc.StatusRuntimeException UNAVAILABLE once the hub is closed
    */
-  public CompletableFuture<Long> publish(ByteString key, long generation) {
+  @Override
+  public DeleteCoordinator.Published publish(
+      ByteString key, long generation, long deletedAtUnixNanos, boolean collect) {
     if (closed) {
-      return CompletableFuture.failedFuture(
-          GrpcErrors.status(ErrorCode.UNAVAILABLE, "Global is shutting down"));
+      throw GrpcErrors.status(ErrorCode.UNAVAILABLE, "Global is shutting down");
     }
-    Instant now = wallClock.instant();
-    long deletedAtNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
-    PendingDelete p;
+    List<DeleteCoordinator.Awaited> leased = collect ? new ArrayList<>() : List.of();
     long seq;
     synchronized (sequencer) {
       seq = invalidationLog.lastSeq() + 1;
@@ -177,40 +164,20 @@ public final class InvalidationHub implements AutoCloseable {
               .setSeq(seq)
               .setKey(key)
               .setGeneration(generation)
-              .setDeletedAtUnixNanos(deletedAtNanos)
+              .setDeletedAtUnixNanos(deletedAtUnixNanos)
               .build();
       invalidationLog.append(inv);
       lastSeq = seq;
       Event event = Event.newBuilder().setInvalidation(inv).build();
       long nowNanos = nanoClock.getAsLong();
-      p = coherence == Coherence.STRICT ? new PendingDelete(seq, graceEndNanos) : null;
-      if (p != null) {
-        pending.put(seq, p);
-      }
       for (Member m : members.values()) {
         long expiry = m.enqueue(event, seq);
-        if (p != null && expiry != Long.MIN_VALUE && expiry - nowNanos > 0) {
-          p.await(m, expiry);
+        if (collect && expiry != Long.MIN_VALUE && expiry - nowNanos > 0) {
+          leased.add(new DeleteCoordinator.Awaited(m, expiry));
         }
       }
     }
-    if (p == null) {
-      return CompletableFuture.completedFuture(seq);
-    }
-    // Acks that raced ahead of joining the wait set.
-    for (Member m : p.waiting) {
-      if (m.ackedSeq.get() >= p.seq) {
-        p.waiting.remove(m);
-      }
-    }
-    // Only now is the wait set whole: until here an early ack could have found it empty.
-    p.armed = true;
-    long nowNanos = nanoClock.getAsLong();
-    if (!p.tryComplete(nowNanos)) {
-      scheduler.schedule(
-          () -> checkDeadline(p), Math.max(0, p.deadlineNanos - nowNanos), TimeUnit.NANOSECONDS);
-    }
-    return p.done;
+    return new DeleteCoordinator.Published(seq, leased);
   }
 
   /** Opens a subscription for {@code member}: Welcome, then replay or Resync, then live events. */
@@ -259,12 +226,14 @@ public final class InvalidationHub implements AutoCloseable {
 
   /** Handles an acknowledgement: {@code member} applied everything up to {@code seq}. */
   public void ack(Member member, long seq) {
-    member.ackedSeq.accumulateAndGet(seq, Math::max);
-    long now = nanoClock.getAsLong();
-    for (PendingDelete p : pending.headMap(seq, true).values()) {
-      if (p.waiting.remove(member)) {
-        p.tryComplete(now);
-      }
+    member.acknowledge(seq);
+    confirmed(member, seq);
+  }
+
+  private void confirmed(Member member, long seq) {
+    DeleteCoordinator d = deletes;
+    if (d != null) {
+      d.confirmed(member, seq);
     }
   }
 
@@ -273,28 +242,21 @@ public final class InvalidationHub implements AutoCloseable {
     member.detach(stream, nanoClock.getAsLong());
   }
 
-  /** Re-checks every pending delete against the clock (timers do this; tests call it directly). */
+  /**
+   * Lets the strict deletes waiting for leases act on the clock now: timers do this; tests that
+   * move a fake clock and see only the hub call it directly.
+   */
   public void expireLeases() {
-    long now = nanoClock.getAsLong();
-    for (PendingDelete p : pending.values()) {
-      p.tryComplete(now);
+    DeleteCoordinator d = deletes;
+    if (d != null) {
+      d.recheckDeadlines();
     }
   }
 
-  /** Pending strict deletes now (for metrics and tests). */
+  /** Strict deletes waiting for acknowledgements now (for metrics and tests). */
   public int pendingDeletes() {
-    return pending.size();
-  }
-
-  private void checkDeadline(PendingDelete p) {
-    long now = nanoClock.getAsLong();
-    if (!p.tryComplete(now) && !closed) {
-      // A fake or coarse clock: look again shortly.
-      scheduler.schedule(
-          () -> checkDeadline(p),
-          Math.max(TimeUnit.MILLISECONDS.toNanos(1), p.deadlineNanos - now),
-          TimeUnit.NANOSECONDS);
-    }
+    DeleteCoordinator d = deletes;
+    return d == null ? 0 : d.waiting();
   }
 
   private void pruneIdleMembers() {
@@ -318,16 +280,19 @@ public final class InvalidationHub implements AutoCloseable {
     }
   }
 
-  /** Ends every subscription and releases every waiting delete. Idempotent. */
+  /**
+   * Ends every subscription and releases every waiting delete (see {@link DeleteCoordinator});
+   * publishing fails from now on. Idempotent.
+   */
   @Override
   public void close() {
     closed = true;
     for (Member m : members.values()) {
       m.closeStream(Status.UNAVAILABLE.withDescription("Global is shutting down"));
     }
-    for (PendingDelete p : pending.values()) {
-      p.waiting.clear();
-      p.complete();
+    DeleteCoordinator d = deletes;
+    if (d != null) {
+      d.close();
     }
   }
 
@@ -339,54 +304,5 @@ public final class InvalidationHub implements AutoCloseable {
   /** Members known now; for tests and metrics. */
   Collection<Member> members() {
     return members.values();
-  }
-
-  /** A strict delete waiting for acknowledgements. */
-  private final class PendingDelete {
-    final long seq;
-    final java.util.Set<Member> waiting = ConcurrentHashMap.newKeySet();
-    final CompletableFuture<Long> done = new CompletableFuture<>();
-    volatile long deadlineNanos;
-    volatile boolean armed; // set once every member to wait for has been added
-
-    PendingDelete(long seq, long graceEnd) {
-      this.seq = seq;
-      this.deadlineNanos = graceEnd;
-    }
-
-    void await(Member m, long leaseExpiry) {
-      waiting.add(m);
-      if (leaseExpiry - deadlineNanos > 0) {
-        deadlineNanos = leaseExpiry;
-      }
-    }
-
-    /** Completes if nobody is left to wait for (after the grace period) or the deadline passed. */
-    boolean tryComplete(long now) {
-      if (done.isDone()) {
-        return true;
-      }
-      if (!armed) {
-        return false;
-      }
-      boolean graceOver = now - graceEndNanos >= 0;
-      boolean deadlinePassed = now - deadlineNanos >= 0;
-      if ((waiting.isEmpty() && graceOver) || deadlinePassed) {
-        if (!waiting.isEmpty()) {
-          for (Member m : waiting) {
-            log.info(
-                "Local {} did not acknowledge invalidation {} before its lease expired", m.id, seq);
-          }
-        }
-        complete();
-        return true;
-      }
-      return false;
-    }
-
-    void complete() {
-      pending.remove(seq, this);
-      done.complete(seq);
-    }
   }
 }

@@ -1,5 +1,6 @@
 package io.dstore.server.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.dstore.proto.Event;
 import io.dstore.proto.Heartbeat;
 import io.grpc.Status;
@@ -8,28 +9,59 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One Local as Global sees it: its lease, the last seq it acknowledged, and its current
- * subscription stream (at most one; a new one replaces the old).
+ * subscription stream (at most one; a new one replaces the old). To strict deletes it is a {@link
+ * DeleteCoordinator.Confirmer}: one that leaves has confirmed everything, as it serves nothing.
  *
  * <p>Concurrency: lease, stream and {@code lastEnqueuedSeq} change together under this object's
  * monitor. That is what makes strict deletes safe: a renewal updates the lease and queues its
  * heartbeat in one step, and an invalidation is queued and the lease read in one step, so a delete
- * sees every lease whose heartbeat went out ahead of its invalidation.
+ * sees every lease whose heartbeat went out ahead of its invalidation. Times are given by the
+ * caller, read from the hub's injected monotonic clock.
  */
-final class Member {
+final class Member implements DeleteCoordinator.Confirmer {
   final String id;
   final String name;
-  final AtomicLong ackedSeq = new AtomicLong();
+  private final AtomicLong ackedSeq = new AtomicLong();
 
+  @GuardedBy("this")
   private EventStream stream;
+
+  @GuardedBy("this")
   private long lastEnqueuedSeq;
+
+  @GuardedBy("this")
   private long leaseExpiryNanos;
+
+  @GuardedBy("this")
   private boolean hasLease;
+
+  @GuardedBy("this")
   private long lastActiveNanos;
 
   Member(String id, String name, long nowNanos) {
     this.id = id;
     this.name = name;
     this.lastActiveNanos = nowNanos;
+  }
+
+  /** The Local applied every invalidation up to {@code seq}. */
+  void acknowledge(long seq) {
+    ackedSeq.accumulateAndGet(seq, Math::max);
+  }
+
+  /** The Local left: it serves nothing any more, so it confirms every invalidation. */
+  void leave() {
+    ackedSeq.set(Long.MAX_VALUE);
+  }
+
+  @Override
+  public long confirmedSeq() {
+    return ackedSeq.get();
+  }
+
+  @Override
+  public String describe() {
+    return "Local " + id;
   }
 
   /** Queues an invalidation (if subscribed) and returns the lease expiry as of that moment. */
