@@ -40,6 +40,7 @@ final class DaemonUpload implements StreamObserver<PutChunk> {
   private final Dstore dstore;
   private final Executor work;
   private final Duration idleTimeout;
+  private final int chunkLimit;
   private final MessageDigest digest = Sha256.newDigest();
   private final Pipe pipe;
 
@@ -56,11 +57,13 @@ final class DaemonUpload implements StreamObserver<PutChunk> {
       ServerCallStreamObserver<PutResponse> responses,
       Dstore dstore,
       Executor work,
-      Duration idleTimeout) {
+      Duration idleTimeout,
+      int chunkLimit) {
     this.responses = responses;
     this.dstore = dstore;
     this.work = work;
     this.idleTimeout = idleTimeout;
+    this.chunkLimit = chunkLimit;
     this.pipe = new Pipe(idleTimeout, () -> responses.request(1));
     responses.disableAutoRequest();
     responses.request(1);
@@ -82,6 +85,15 @@ final class DaemonUpload implements StreamObserver<PutChunk> {
             "bytes arrived after the SHA-256 trailer; it must come last");
       }
       int n = chunk.getData().size();
+      if (n > chunkLimit) {
+        throw new DstoreException(
+            ErrorCode.TOO_LARGE,
+            "PutChunk.data is "
+                + n
+                + " bytes: a stream chunk carries at most "
+                + chunkLimit
+                + " bytes (the daemon's message limit less 16 KiB)");
+      }
       if (n > 0) {
         received += n;
         if (declaredSize >= 0 && received > declaredSize) {
@@ -106,10 +118,13 @@ final class DaemonUpload implements StreamObserver<PutChunk> {
       throw Statuses.invalidArgument("the first message of an upload must carry the header");
     }
     PutHeader header = chunk.getHeader();
-    declaredSize = header.getSize();
-    if (declaredSize < -1) {
-      throw Statuses.invalidArgument("declared size is negative: " + declaredSize);
+    if (header.hasSize() && header.getSize() < 0) {
+      throw Statuses.invalidArgument(
+          "PutHeader.size is "
+              + header.getSize()
+              + ": a declared size is 0 or more bytes; leave size unset when it is unknown");
     }
+    declaredSize = header.hasSize() ? header.getSize() : -1; // unset: unknown
     if (header.getContentAddressed()) {
       if (!header.getKey().isEmpty()) {
         throw Statuses.invalidArgument("a content-addressed upload must not name a key");
@@ -182,19 +197,21 @@ final class DaemonUpload implements StreamObserver<PutChunk> {
         throw Statuses.invalidArgument(
             "upload ended after " + received + " of the " + declaredSize + " declared bytes");
       }
-      byte[] claimed = headerSha != null ? headerSha : trailerSha;
-      if (claimed == null) {
+      if (headerSha == null && trailerSha == null) {
         throw Statuses.invalidArgument(
             "upload carries no SHA-256, in the header or the last message");
       }
       byte[] actual = digest.digest();
-      if (!Arrays.equals(claimed, actual)) {
-        throw new DstoreException(
-            ErrorCode.INTEGRITY,
-            "value does not match its SHA-256: sent "
-                + HEX.formatHex(claimed)
-                + ", received bytes hash to "
-                + HEX.formatHex(actual));
+      // Sent in both places, both are checked, as on Global.
+      for (byte[] claimed : new byte[][] {headerSha, trailerSha}) {
+        if (claimed != null && !Arrays.equals(claimed, actual)) {
+          throw new DstoreException(
+              ErrorCode.INTEGRITY,
+              "value does not match its SHA-256: sent "
+                  + HEX.formatHex(claimed)
+                  + ", received bytes hash to "
+                  + HEX.formatHex(actual));
+        }
       }
       actualSha = HEX.formatHex(actual);
       pipe.end();

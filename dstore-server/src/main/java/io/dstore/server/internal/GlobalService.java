@@ -50,8 +50,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class GlobalService extends GlobalGrpc.GlobalImplBase {
   private static final Logger log = LoggerFactory.getLogger(GlobalService.class);
-  private static final int MIN_CHUNK = 4 << 10;
-  private static final int DEFAULT_CHUNK = 1 << 20;
 
   private final Storage storage;
   private final InvalidationHub hub;
@@ -154,6 +152,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
         responses,
         () -> {
           limits.checkKey(request.getKey());
+          limits.checkGetRequest(request);
           long seq = hub.currentSeq();
           long finishedBefore = deletesFinished.get();
           try (Storage.Reader reader = open(request.getKey())) {
@@ -161,11 +160,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
             ByteRange range = ByteRange.of(request, info.size());
             GetResponse.Builder response =
                 GetResponse.newBuilder().setInfo(Writes.toProto(info)).setSeq(seq);
-            long inline = limits.inlineValueBytes();
-            if (request.getMaxInlineBytes() > 0) {
-              inline = Math.min(inline, request.getMaxInlineBytes());
-            }
-            if (range.length() > inline) {
+            if (range.length() > limits.inlineBytes(request)) {
               response.setStreamed(true);
             } else {
               response.setValue(read(reader, range));
@@ -184,18 +179,17 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
     Storage.Reader reader = null;
     try {
       limits.checkKey(request.getKey());
+      limits.checkGetRequest(request);
       long finishedBefore = deletesFinished.get();
       reader = open(request.getKey());
       ByteRange range = ByteRange.of(request, reader.info().size());
-      int chunk = request.getChunkSize() == 0 ? DEFAULT_CHUNK : request.getChunkSize();
-      chunk = Math.max(MIN_CHUNK, Math.min(chunk, limits.inlineValueBytes()));
       new GetStreamer(
               (ServerCallStreamObserver<GetChunk>) responses,
               reader,
               Writes.toProto(reader.info()),
               deleting(request.getKey(), reader.info().generation(), finishedBefore),
               range,
-              chunk,
+              limits.chunkBytes(request),
               idleTimeout)
           .start();
     } catch (IOException | RuntimeException e) {
