@@ -206,7 +206,10 @@ final class GlobalCalls {
         };
     asyncStub().putStream(responses);
     ClientCallStreamObserver<PutChunk> stream = requests[0];
-    PutHeader.Builder header = PutHeader.newBuilder().setSize(size);
+    PutHeader.Builder header = PutHeader.newBuilder();
+    if (size >= 0) {
+      header.setSize(size); // unset: unknown
+    }
     if (key == null) {
       header.setContentAddressed(true);
     } else {

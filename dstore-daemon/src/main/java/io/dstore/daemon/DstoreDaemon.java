@@ -26,9 +26,9 @@ import org.slf4j.LoggerFactory;
  * UNIMPLEMENTED.
  *
  * <p>TLS, mutual TLS and the bearer token work as on Global ({@code GlobalServer}): same options,
- * same errors ({@code dstore-error-code} trailer). {@link Builder#metricsListen} serves the Local's
- * cache figures and the daemon's request counts at {@code GET /metrics} (needs {@code
- * micrometer-registry-prometheus}, an optional dependency of dstore-client).
+ * same errors (the typed {@code dstore.v1.ErrorDetail-bin} trailer), both from the serving stack
+ * that Global uses too. {@link Builder#metricsListen} serves the Local's cache figures and the
+ * daemon's request counts at {@code GET /metrics}.
  *
  * <p>Lifecycle: {@link #builder()} … {@link Builder#build()}, {@link #start()}, {@link #close()}.
  * Closing stops serving (calls in flight get five seconds) but does not close the {@link Dstore},

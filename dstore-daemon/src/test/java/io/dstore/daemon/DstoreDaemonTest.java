@@ -193,9 +193,8 @@ class DstoreDaemonTest {
     StreamObserver<PutChunk> up = GlobalGrpc.newStub(channel()).putStream(observer(result));
     up.onNext(
         PutChunk.newBuilder()
-            .setHeader(
-                PutHeader.newBuilder().setKey(ByteString.copyFromUtf8("streamed")).setSize(-1))
-            .setData(ByteString.copyFrom(new byte[100_000]))
+            .setHeader(PutHeader.newBuilder().setKey(ByteString.copyFromUtf8("streamed")))
+            .setData(ByteString.copyFrom(new byte[40_000])) // under the 48 KiB chunk limit
             .build());
     up.onNext(PutChunk.newBuilder().setSha256(ByteString.copyFrom(new byte[32])).build());
     up.onCompleted();
@@ -210,8 +209,7 @@ class DstoreDaemonTest {
     StreamObserver<PutChunk> up = GlobalGrpc.newStub(channel()).putStream(observer(result));
     up.onNext(
         PutChunk.newBuilder()
-            .setHeader(
-                PutHeader.newBuilder().setKey(ByteString.copyFromUtf8("stalled")).setSize(-1))
+            .setHeader(PutHeader.newBuilder().setKey(ByteString.copyFromUtf8("stalled")))
             .setData(ByteString.copyFrom(new byte[10]))
             .build());
     StatusRuntimeException e = failure(result);

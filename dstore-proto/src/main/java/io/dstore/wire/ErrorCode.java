@@ -1,9 +1,10 @@
 package io.dstore.wire;
 
 /**
- * Why a dstore operation failed. Every {@link DstoreException} carries exactly one code; the same
- * names travel on the wire (gRPC trailer {@code dstore-error-code}), so a code means the same thing
- * whether it was raised by the Local or by Global.
+ * Why a dstore operation failed. Every {@link DstoreException} carries exactly one code; each code
+ * travels on the wire as the proto's {@code ErrorCode} in the typed trailer {@code
+ * dstore.v1.ErrorDetail-bin}, under the gRPC status {@link GrpcErrors#statusCodeOf} names, so a
+ * code means the same thing whether it was raised by the Local, the daemon or Global.
  */
 public enum ErrorCode {
   /** The key does not exist. */

@@ -52,12 +52,13 @@ import java.util.function.Supplier;
  * to be virtual threads), and each stream runs its transfer on {@code work} while gRPC callbacks
  * only hand chunks over: an upload requests the next chunk only once the Local took the last (one
  * chunk of memory per upload); a download sends only while the transport is ready. Either side idle
- * for {@code idleTimeout} ends the stream. Errors leave as statuses with the {@code
- * dstore-error-code} trailer ({@link Statuses#toStatus}). Thread-safe.
+ * for {@code idleTimeout} ends the stream. Errors leave as statuses with the typed trailer ({@link
+ * GrpcErrors#toStatus}). Thread-safe.
  */
 public final class DaemonService extends GlobalGrpc.GlobalImplBase {
   private static final HexFormat HEX = HexFormat.of();
   private static final int MIN_CHUNK = 4 << 10;
+  private static final int MAX_CHUNK = 4 << 20;
   private static final int DEFAULT_CHUNK = 1 << 20;
 
   private final Dstore dstore;
@@ -121,18 +122,23 @@ public final class DaemonService extends GlobalGrpc.GlobalImplBase {
     unary(
         responses,
         () -> {
+          checkGetRequest(request);
+          int inline =
+              request.getMaxInlineBytes() == 0
+                  ? inlineValueBytes
+                  : Math.min(request.getMaxInlineBytes(), inlineValueBytes);
           byte[] key = request.getKey().toByteArray();
           if (!request.hasOffset() && !request.hasLength()) {
             if (!dstore.isCached(key)) {
               ValueInfo info = dstore.stat(key); // big values are not fetched just to be refused
-              if (info.size() > inlineValueBytes) {
+              if (info.size() > inline) {
                 return GetResponse.newBuilder().setInfo(toProto(info)).setStreamed(true).build();
               }
             }
             Entry e = dstore.getEntry(key);
             GetResponse.Builder b =
                 GetResponse.newBuilder().setInfo(toProto(e.info())).setFromCache(e.fromCache());
-            return e.info().size() > inlineValueBytes
+            return e.info().size() > inline
                 ? b.setStreamed(true).build()
                 : b.setValue(UnsafeByteOperations.unsafeWrap(e.value())).build();
           }
@@ -140,7 +146,7 @@ public final class DaemonService extends GlobalGrpc.GlobalImplBase {
           ValueInfo info = dstore.stat(key);
           ByteRange.Span range = ByteRange.of(request).within(info.size());
           GetResponse.Builder b = GetResponse.newBuilder().setInfo(toProto(info));
-          if (range.length() > inlineValueBytes) {
+          if (range.length() > inline) {
             return b.setStreamed(true).build();
           }
           byte[] bytes = dstore.get(key, range.offset(), (int) range.length());
@@ -209,7 +215,11 @@ public final class DaemonService extends GlobalGrpc.GlobalImplBase {
   @Override
   public StreamObserver<PutChunk> putStream(StreamObserver<PutResponse> responses) {
     return new DaemonUpload(
-        (ServerCallStreamObserver<PutResponse>) responses, dstore, work, idleTimeout);
+        (ServerCallStreamObserver<PutResponse>) responses,
+        dstore,
+        work,
+        idleTimeout,
+        inlineValueBytes);
   }
 
   @Override
@@ -220,9 +230,10 @@ public final class DaemonService extends GlobalGrpc.GlobalImplBase {
   }
 
   private void download(GetRequest request, ServerCallStreamObserver<GetChunk> out, Gate gate) {
-    int chunk = request.getChunkSize() == 0 ? DEFAULT_CHUNK : request.getChunkSize();
-    chunk = Math.max(MIN_CHUNK, Math.min(chunk, inlineValueBytes));
     try {
+      checkGetRequest(request);
+      int chunk = request.getChunkSize() == 0 ? DEFAULT_CHUNK : request.getChunkSize();
+      chunk = Math.min(chunk, inlineValueBytes);
       byte[] key = request.getKey().toByteArray();
       if (dstore.isCached(key)) {
         Entry e = dstore.getEntry(key);
@@ -398,6 +409,35 @@ public final class DaemonService extends GlobalGrpc.GlobalImplBase {
   }
 
   // ---- helpers ----------------------------------------------------------------------------
+
+  /** {@code chunk_size} and {@code max_inline_bytes} in their documented ranges, as on Global. */
+  private void checkGetRequest(GetRequest request) {
+    int chunk = request.getChunkSize();
+    if (chunk != 0 && (chunk < MIN_CHUNK || chunk > MAX_CHUNK)) {
+      throw new DstoreException(
+          ErrorCode.INVALID_ARGUMENT,
+          "chunk_size is "
+              + chunk
+              + ": it must be 0 (the server's default, "
+              + DEFAULT_CHUNK
+              + " bytes) or "
+              + MIN_CHUNK
+              + " to "
+              + MAX_CHUNK
+              + " bytes");
+    }
+    if (request.getMaxInlineBytes() < 0) {
+      throw new DstoreException(
+          ErrorCode.INVALID_ARGUMENT,
+          "max_inline_bytes is "
+              + request.getMaxInlineBytes()
+              + ": it must be 0 (the server's inline limit, "
+              + inlineValueBytes
+              + " bytes) or 1 to "
+              + Integer.MAX_VALUE
+              + " bytes");
+    }
+  }
 
   static void checkClaimedSha(ByteString claimed, byte[] actual) {
     if (claimed.size() != 32) {

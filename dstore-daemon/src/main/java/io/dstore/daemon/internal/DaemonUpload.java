@@ -42,6 +42,7 @@ final class DaemonUpload implements StreamObserver<PutChunk> {
   private final Dstore dstore;
   private final Executor work;
   private final Duration idleTimeout;
+  private final int chunkLimit;
   private final MessageDigest digest = Sha256.newDigest();
   private final Pipe pipe;
 
@@ -58,11 +59,13 @@ final class DaemonUpload implements StreamObserver<PutChunk> {
       ServerCallStreamObserver<PutResponse> responses,
       Dstore dstore,
       Executor work,
-      Duration idleTimeout) {
+      Duration idleTimeout,
+      int chunkLimit) {
     this.responses = responses;
     this.dstore = dstore;
     this.work = work;
     this.idleTimeout = idleTimeout;
+    this.chunkLimit = chunkLimit;
     this.pipe = new Pipe(idleTimeout, () -> responses.request(1));
     responses.disableAutoRequest();
     responses.request(1);
@@ -85,6 +88,15 @@ final class DaemonUpload implements StreamObserver<PutChunk> {
             "bytes arrived after the SHA-256 trailer; it must come last");
       }
       int n = chunk.getData().size();
+      if (n > chunkLimit) {
+        throw new DstoreException(
+            ErrorCode.TOO_LARGE,
+            "PutChunk.data is "
+                + n
+                + " bytes: a stream chunk carries at most "
+                + chunkLimit
+                + " bytes (the daemon's message limit less 16 KiB)");
+      }
       if (n > 0) {
         received += n;
         if (declaredSize >= 0 && received > declaredSize) {
@@ -111,11 +123,14 @@ final class DaemonUpload implements StreamObserver<PutChunk> {
           ErrorCode.INVALID_ARGUMENT, "the first message of an upload must carry the header");
     }
     PutHeader header = chunk.getHeader();
-    declaredSize = header.getSize();
-    if (declaredSize < -1) {
+    if (header.hasSize() && header.getSize() < 0) {
       throw new DstoreException(
-          ErrorCode.INVALID_ARGUMENT, "declared size is negative: " + declaredSize);
+          ErrorCode.INVALID_ARGUMENT,
+          "PutHeader.size is "
+              + header.getSize()
+              + ": a declared size is 0 or more bytes; leave size unset when it is unknown");
     }
+    declaredSize = header.hasSize() ? header.getSize() : -1; // unset: unknown
     if (header.getContentAddressed()) {
       if (!header.getKey().isEmpty()) {
         throw new DstoreException(
@@ -195,20 +210,22 @@ final class DaemonUpload implements StreamObserver<PutChunk> {
             ErrorCode.INVALID_ARGUMENT,
             "upload ended after " + received + " of the " + declaredSize + " declared bytes");
       }
-      byte[] claimed = headerSha != null ? headerSha : trailerSha;
-      if (claimed == null) {
+      if (headerSha == null && trailerSha == null) {
         throw new DstoreException(
             ErrorCode.INVALID_ARGUMENT,
             "upload carries no SHA-256, in the header or the last message");
       }
       byte[] actual = digest.digest();
-      if (!Arrays.equals(claimed, actual)) {
-        throw new DstoreException(
-            ErrorCode.INTEGRITY,
-            "value does not match its SHA-256: sent "
-                + HEX.formatHex(claimed)
-                + ", received bytes hash to "
-                + HEX.formatHex(actual));
+      // Sent in both places, both are checked, as on Global.
+      for (byte[] claimed : new byte[][] {headerSha, trailerSha}) {
+        if (claimed != null && !Arrays.equals(claimed, actual)) {
+          throw new DstoreException(
+              ErrorCode.INTEGRITY,
+              "value does not match its SHA-256: sent "
+                  + HEX.formatHex(claimed)
+                  + ", received bytes hash to "
+                  + HEX.formatHex(actual));
+        }
       }
       actualSha = HEX.formatHex(actual);
       pipe.end();

@@ -48,8 +48,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class GlobalService extends GlobalGrpc.GlobalImplBase {
   private static final Logger log = LoggerFactory.getLogger(GlobalService.class);
-  private static final int MIN_CHUNK = 4 << 10;
-  private static final int DEFAULT_CHUNK = 1 << 20;
 
   private final Storage storage;
   private final InvalidationHub hub;
@@ -131,6 +129,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
         responses,
         () -> {
           limits.checkKey(request.getKey());
+          limits.checkGetRequest(request);
           long seq = hub.currentSeq();
           long beforeRead = deletes.beforeRead();
           try (Storage.Reader reader = open(request.getKey())) {
@@ -138,11 +137,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
             ByteRange.Span range = ByteRange.of(request).within(info.size());
             GetResponse.Builder response =
                 GetResponse.newBuilder().setInfo(Writes.toProto(info)).setSeq(seq);
-            long inline = limits.inlineValueBytes();
-            if (request.getMaxInlineBytes() > 0) {
-              inline = Math.min(inline, request.getMaxInlineBytes());
-            }
-            if (range.length() > inline) {
+            if (range.length() > limits.inlineBytes(request)) {
               response.setStreamed(true);
             } else {
               response.setValue(read(reader, range));
@@ -160,18 +155,17 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
     Storage.Reader reader = null;
     try {
       limits.checkKey(request.getKey());
+      limits.checkGetRequest(request);
       long beforeRead = deletes.beforeRead();
       reader = open(request.getKey());
       ByteRange.Span range = ByteRange.of(request).within(reader.info().size());
-      int chunk = request.getChunkSize() == 0 ? DEFAULT_CHUNK : request.getChunkSize();
-      chunk = Math.max(MIN_CHUNK, Math.min(chunk, limits.inlineValueBytes()));
       new GetStreamer(
               (ServerCallStreamObserver<GetChunk>) responses,
               reader,
               Writes.toProto(reader.info()),
               deletes.flagDeleting(request.getKey(), reader.info().generation(), beforeRead),
               range,
-              chunk,
+              limits.chunkBytes(request),
               idleTimeout)
           .start();
     } catch (IOException | RuntimeException e) {

@@ -21,11 +21,11 @@ import java.util.function.Consumer;
  * <p>Every request runs through the same {@link GlobalService} method as its unary form, with a
  * {@link Reply} standing in for the unary call's observer, so validation, errors and coherence are
  * the same by construction; a unary error becomes a {@link Failure} carrying its status code and
- * {@code dstore-error-code}. Gets and Stats are answered on the stream's own thread (gRPC delivers
- * a stream's messages one at a time); Puts and Deletes, which may wait on the disk, run on the
- * write executor so they do not hold up the reads queued behind them (for a store whose writes
- * never wait, that executor runs them in place). A strict delete never blocks a thread while it
- * waits for the Locals: it completes from their acknowledgements.
+ * typed detail ({@link GrpcErrors#toFailure}). Gets and Stats are answered on the stream's own
+ * thread (gRPC delivers a stream's messages one at a time); Puts and Deletes, which may wait on the
+ * disk, run on the write executor so they do not hold up the reads queued behind them (for a store
+ * whose writes never wait, that executor runs them in place). A strict delete never blocks a thread
+ * while it waits for the Locals: it completes from their acknowledgements.
  *
  * <p>Responses from different threads are sent under this handler's lock (gRPC allows one caller at
  * a time). They are not held back for flow control: the client bounds the requests it has in

@@ -26,6 +26,11 @@ import org.slf4j.LoggerFactory;
  * and no key stays reserved. gRPC delivers one message at a time and asks for the next only after
  * {@link #onNext} returns, which bounds memory to one chunk.
  *
+ * <p>The header message may itself carry the first bytes, and the SHA-256 trailer too when it is
+ * the only message (a small value in one message). The SHA-256 goes in the header or in the last
+ * message; sent in both, both must match. Each message carries at most {@link
+ * Limits#streamChunkBytes()} bytes.
+ *
  * <p>An upload that receives no message for the {@link IdleTimeout} is cut off (DEADLINE_EXCEEDED)
  * and aborted, so a client that opens an upload and stalls holds nothing for long. The idle timer
  * fires on another thread, so every entry point is synchronized on this handler (uncontended but
@@ -84,6 +89,7 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
             ErrorCode.INVALID_ARGUMENT,
             "bytes arrived after the SHA-256 trailer; it must come last");
       }
+      limits.checkStreamChunk(chunk.getData().size());
       accept(chunk.getData());
       if (!chunk.getSha256().isEmpty()) {
         trailerSha = hexDigest(chunk.getSha256().toByteArray(), "trailer");
@@ -119,20 +125,22 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
             ErrorCode.INVALID_ARGUMENT,
             "upload ended after " + received + " of the " + declaredSize + " declared bytes");
       }
-      String claimed = headerSha != null ? headerSha : trailerSha;
-      if (claimed == null) {
+      if (headerSha == null && trailerSha == null) {
         throw GrpcErrors.status(
             ErrorCode.INVALID_ARGUMENT,
             "upload carries no SHA-256, in the header or the last message");
       }
       String actual = Sha256.hex(digest.digest());
-      if (!claimed.equals(actual)) {
-        throw GrpcErrors.status(
-            ErrorCode.INTEGRITY,
-            "value does not match its SHA-256: sent "
-                + claimed
-                + ", received bytes hash to "
-                + actual);
+      // Sent in both places, both are checked: none is ignored.
+      for (String claimed : new String[] {headerSha, trailerSha}) {
+        if (claimed != null && !claimed.equals(actual)) {
+          throw GrpcErrors.status(
+              ErrorCode.INTEGRITY,
+              "value does not match its SHA-256: sent "
+                  + claimed
+                  + ", received bytes hash to "
+                  + actual);
+        }
       }
       PutResponse response;
       if (contentAddressed) {
@@ -157,12 +165,7 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
           ErrorCode.INVALID_ARGUMENT, "the first message of an upload must carry the header");
     }
     PutHeader header = chunk.getHeader();
-    declaredSize = header.getSize();
-    if (declaredSize < -1) {
-      throw GrpcErrors.status(
-          ErrorCode.INVALID_ARGUMENT, "declared size is negative: " + declaredSize);
-    }
-    limits.checkValueSize(declaredSize);
+    declaredSize = limits.declaredSize(header);
     if (!header.getSha256().isEmpty()) {
       headerSha = hexDigest(header.getSha256().toByteArray(), "header");
     }

@@ -233,8 +233,10 @@ class UploadAtomicityTest {
     return PutChunk.newBuilder().setData(ByteString.copyFrom(value, offset, length));
   }
 
+  /** The header of an upload of {@code size} bytes; -1: size unknown (left unset). */
   private static PutHeader header(String key, long size) {
-    return PutHeader.newBuilder().setKey(bytes(key)).setSize(size).build();
+    PutHeader.Builder header = PutHeader.newBuilder().setKey(bytes(key));
+    return (size >= 0 ? header.setSize(size) : header).build();
   }
 
   private static ByteString bytes(String s) {

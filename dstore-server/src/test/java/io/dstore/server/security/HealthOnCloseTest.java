@@ -77,7 +77,7 @@ class HealthOnCloseTest {
                   });
       upload.onNext(
           PutChunk.newBuilder()
-              .setHeader(PutHeader.newBuilder().setKey(bytes("in-flight")).setSize(-1))
+              .setHeader(PutHeader.newBuilder().setKey(bytes("in-flight")))
               .build());
       Await.until("the upload to reach storage", () -> server.hub() != null);
 

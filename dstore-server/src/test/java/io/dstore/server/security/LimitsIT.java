@@ -238,10 +238,7 @@ class LimitsIT {
                   @Override
                   public void onCompleted() {}
                 });
-    up.onNext(
-        PutChunk.newBuilder()
-            .setHeader(PutHeader.newBuilder().setKey(bytes(key)).setSize(-1))
-            .build());
+    up.onNext(PutChunk.newBuilder().setHeader(PutHeader.newBuilder().setKey(bytes(key))).build());
     return up;
   }
 }

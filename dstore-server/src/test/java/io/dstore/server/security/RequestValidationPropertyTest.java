@@ -202,17 +202,17 @@ class RequestValidationPropertyTest {
       long declared =
           switch (sizeMode) {
             case 0 -> total;
-            case 1 -> -1;
+            case 1 -> -1; // unknown: size left unset
             case 2 -> Long.MAX_VALUE;
             case 3 -> -2 - total;
             case 4 -> total + 1;
             default -> Math.max(0, total - 1);
           };
       PutHeader.Builder header =
-          PutHeader.newBuilder()
-              .setKey(key)
-              .setSize(declared)
-              .setContentAddressed(contentAddressed);
+          PutHeader.newBuilder().setKey(key).setContentAddressed(contentAddressed);
+      if (declared != -1) {
+        header.setSize(declared);
+      }
       ByteString digest = shaMode == 0 ? ByteString.EMPTY : sha(whole, shaMode);
       if (shaInHeader) {
         header.setSha256(digest);

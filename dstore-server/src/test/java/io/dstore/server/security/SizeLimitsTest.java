@@ -111,7 +111,10 @@ class SizeLimitsTest {
         .isEqualTo(1000);
   }
 
-  /** Uploads {@code chunks} chunks of 400 bytes declaring {@code size}; returns the refusal. */
+  /**
+   * Uploads {@code chunks} chunks of 400 bytes declaring {@code size} (-1: unknown); returns the
+   * refusal.
+   */
   private StatusRuntimeException upload(long size, int chunks) throws Exception {
     CompletableFuture<PutResponse> result = new CompletableFuture<>();
     StreamObserver<PutChunk> up =
@@ -133,7 +136,10 @@ class SizeLimitsTest {
                 });
     up.onNext(
         PutChunk.newBuilder()
-            .setHeader(PutHeader.newBuilder().setKey(bytes("streamed")).setSize(size))
+            .setHeader(
+                size >= 0
+                    ? PutHeader.newBuilder().setKey(bytes("streamed")).setSize(size)
+                    : PutHeader.newBuilder().setKey(bytes("streamed")))
             .build());
     for (int i = 0; i < chunks; i++) {
       up.onNext(PutChunk.newBuilder().setData(ByteString.copyFrom(new byte[400])).build());
