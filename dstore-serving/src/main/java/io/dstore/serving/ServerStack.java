@@ -71,6 +71,8 @@ public final class ServerStack {
   private final Server server;
   private final HealthStatusManager health;
   private final @Nullable MetricsHttpServer metricsHttp;
+  private final java.util.concurrent.atomic.AtomicBoolean stopping =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private ServerStack(
       Builder config,
@@ -123,7 +125,9 @@ public final class ServerStack {
 
   /** Health turns NOT_SERVING for good: the first step of a graceful stop. Idempotent. */
   public void stopServing() {
-    health.enterTerminalState();
+    if (stopping.compareAndSet(false, true)) {
+      health.enterTerminalState(); // which may be called only once
+    }
   }
 
   /**
