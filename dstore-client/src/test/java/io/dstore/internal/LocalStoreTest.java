@@ -9,6 +9,7 @@ import io.dstore.DstoreOptions;
 import io.dstore.Entry;
 import io.dstore.LocalStats;
 import io.dstore.server.Coherence;
+import io.dstore.server.internal.ServerInternals;
 import io.dstore.testing.Await;
 import io.dstore.wire.DstoreException;
 import io.dstore.wire.ErrorCode;
@@ -199,7 +200,7 @@ class LocalStoreTest {
     writer.put(b("k"), b("old"));
     // The holdout is cut off with a lease: the delete must wait for that lease to run out.
     partition.cut();
-    fixture.server.hub().dropSubscriptions();
+    ServerInternals.hub(fixture.server).dropSubscriptions();
     Await.until("the reader's new subscription", () -> reader.stats().connected());
     CompletableFuture<Long> delete = writer.deleteAsync(b("k"));
     Await.until(
@@ -251,9 +252,10 @@ class LocalStoreTest {
     b.get(b("kept"));
 
     partition.cut();
-    fixture.server.hub().dropSubscriptions();
+    ServerInternals.hub(fixture.server).dropSubscriptions();
     CompletableFuture<Long> delete = a.deleteAsync(b("gone"));
-    Await.until("the delete to be published", () -> fixture.server.hub().currentSeq() == 1);
+    Await.until(
+        "the delete to be published", () -> ServerInternals.hub(fixture.server).currentSeq() == 1);
     assertThat(delete).as("strict: waits for b, which may still serve it").isNotDone();
     partition.heal();
 
@@ -277,10 +279,11 @@ class LocalStoreTest {
         b.get(b(k));
       }
       partition.cut();
-      small.server.hub().dropSubscriptions();
+      ServerInternals.hub(small.server).dropSubscriptions();
       CompletableFuture<Long> first = a.deleteAsync(b("gone1"));
       CompletableFuture<Long> second = a.deleteAsync(b("gone2"));
-      Await.until("both deletes published", () -> small.server.hub().currentSeq() == 2);
+      Await.until(
+          "both deletes published", () -> ServerInternals.hub(small.server).currentSeq() == 2);
       partition.heal(); // b missed seq 1 and 2; the log now holds only 2
 
       first.get(20, TimeUnit.SECONDS);

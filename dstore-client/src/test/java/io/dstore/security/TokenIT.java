@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.dstore.Dstore;
 import io.dstore.DstoreOptions;
 import io.dstore.server.GlobalServer;
+import io.dstore.server.internal.ServerInternals;
 import io.dstore.testing.Await;
 import io.dstore.wire.DstoreException;
 import io.dstore.wire.ErrorCode;
@@ -74,7 +75,7 @@ class TokenIT {
     assertThat(local.stats().leaseValid()).isFalse();
     assertThat(local.stats().connected()).isFalse();
     assertThat(local.isCached(b("there"))).isFalse();
-    assertThat(global.hub().memberCount()).isZero();
+    assertThat(ServerInternals.hub(global).memberCount()).isZero();
   }
 
   @Test

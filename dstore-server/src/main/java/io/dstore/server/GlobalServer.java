@@ -9,6 +9,7 @@ import io.dstore.server.internal.GlobalMetrics;
 import io.dstore.server.internal.GlobalService;
 import io.dstore.server.internal.InvalidationHub;
 import io.dstore.server.internal.Limits;
+import io.dstore.server.internal.ServerInternals;
 import io.dstore.server.internal.ServerSetup;
 import io.dstore.server.internal.SubscriptionLimiter;
 import io.dstore.serving.ServerStack;
@@ -239,8 +240,12 @@ public final class GlobalServer implements AutoCloseable {
     }
   }
 
-  /** The coherence hub; for tests and metrics inside this module tree. Not API. */
-  public InvalidationHub hub() {
+  static {
+    ServerInternals.provideHubs(GlobalServer::hub);
+  }
+
+  /** The coherence hub; reached by tests through {@link ServerInternals}. */
+  private InvalidationHub hub() {
     synchronized (lifecycle) {
       if (hub == null) {
         throw new IllegalStateException("not started");

@@ -49,7 +49,7 @@ final class GlobalFixture implements AutoCloseable {
   /** Moves the fake clock on and lets Global act on expired leases. */
   void advance(Duration d) {
     nanos.addAndGet(d.toNanos());
-    server.hub().expireLeases();
+    ServerInternals.hub(server).expireLeases();
   }
 
   static ByteString bytes(String s) {

@@ -8,6 +8,7 @@ import io.dstore.proto.PutChunk;
 import io.dstore.proto.PutHeader;
 import io.dstore.proto.PutResponse;
 import io.dstore.server.GlobalServer;
+import io.dstore.server.internal.ServerInternals;
 import io.dstore.testing.Await;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -79,7 +80,7 @@ class HealthOnCloseTest {
           PutChunk.newBuilder()
               .setHeader(PutHeader.newBuilder().setKey(bytes("in-flight")))
               .build());
-      Await.until("the upload to reach storage", () -> server.hub() != null);
+      Await.until("the upload to reach storage", () -> ServerInternals.hub(server) != null);
 
       CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close);
       assertThat(statuses.poll(30, TimeUnit.SECONDS)).isEqualTo(ServingStatus.NOT_SERVING);

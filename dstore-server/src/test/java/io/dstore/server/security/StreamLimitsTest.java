@@ -18,6 +18,7 @@ import io.dstore.proto.PutResponse;
 import io.dstore.proto.SubscribeRequest;
 import io.dstore.server.GlobalServer;
 import io.dstore.server.Storage;
+import io.dstore.server.internal.ServerInternals;
 import io.dstore.testing.Await;
 import io.dstore.wire.GrpcErrors;
 import io.grpc.ManagedChannel;
@@ -87,7 +88,7 @@ class StreamLimitsTest {
 
     first.requests.cancel("done", null);
     Await.until("a free subscription slot", () -> subscribeWorks());
-    assertThat(server.hub().subscribedCount()).isEqualTo(2);
+    assertThat(ServerInternals.hub(server).subscribedCount()).isEqualTo(2);
   }
 
   private boolean subscribeWorks() {

@@ -22,6 +22,7 @@ import io.dstore.proto.StatRequest;
 import io.dstore.proto.SubscribeRequest;
 import io.dstore.server.GlobalServer;
 import io.dstore.server.Storage;
+import io.dstore.server.internal.ServerInternals;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -123,7 +124,7 @@ class TokenAuthTest {
     assertThat(storage.keyCount()).isEqualTo(1);
     assertThat(storage.stat(bytes("there").toByteArray())).isPresent();
     assertThat(storage.uploadsStarted.get()).isEqualTo(uploadsBefore);
-    assertThat(server.hub().memberCount()).isZero();
+    assertThat(ServerInternals.hub(server).memberCount()).isZero();
   }
 
   @Test
