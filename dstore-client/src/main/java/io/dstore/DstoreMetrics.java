@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Exposes a Local's {@link LocalStats} as Micrometer meters. In Prometheus names: counters {@code
@@ -102,7 +103,8 @@ public final class DstoreMetrics implements AutoCloseable {
               .register(registry));
     }
 
-    void gauge(String name, String unit, String description, ToDoubleFunction<LocalStats> f) {
+    void gauge(
+        String name, @Nullable String unit, String description, ToDoubleFunction<LocalStats> f) {
       meters.add(
           Gauge.builder(name, dstore, d -> f.applyAsDouble(d.stats()))
               .baseUnit(unit)

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a Local behaves: its cache budget, transfer chunking, timeouts, reconnection and credentials.
@@ -30,10 +31,10 @@ public final class DstoreOptions {
   private final Duration reconnectMaxBackoff;
   private final String name;
   private final boolean coherentCache;
-  private final Path tlsCa;
-  private final Path tlsCert;
-  private final Path tlsKey;
-  private final String token;
+  private final @Nullable Path tlsCa;
+  private final @Nullable Path tlsCert;
+  private final @Nullable Path tlsKey;
+  private final @Nullable String token;
 
   private DstoreOptions(Builder b) {
     this.cacheSizeBytes = b.cacheSizeBytes;
@@ -174,10 +175,10 @@ public final class DstoreOptions {
     private Duration reconnectMaxBackoff = Duration.ofSeconds(2);
     private String name = defaultName();
     private boolean coherentCache = true;
-    private Path tlsCa;
-    private Path tlsCert;
-    private Path tlsKey;
-    private String token;
+    private @Nullable Path tlsCa;
+    private @Nullable Path tlsCert;
+    private @Nullable Path tlsKey;
+    private @Nullable String token;
 
     private Builder() {}
 

@@ -7,7 +7,6 @@ import io.dstore.DstoreOptions;
 import io.dstore.testing.MetricsPage;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -54,12 +53,9 @@ class GlobalLimitsAndMetricsTest {
       assertThat(url).doesNotEndWith(":0/metrics");
       assertThat(Cli.run("put", "metered", "v", "--global", address).exit()).isZero();
 
-      HttpResponse<String> response = MetricsPage.fetch(url);
+      MetricsPage response = MetricsPage.fetch(url);
       assertThat(response.statusCode()).isEqualTo(200);
-      assertThat(response.headers().firstValue("Content-Type"))
-          .get()
-          .asString()
-          .startsWith("text/plain");
+      assertThat(response.contentType()).startsWith("text/plain");
       assertThat(response.body()).contains("dstore_stored_keys 1.0").contains("dstore_requests_");
       assertThat(MetricsPage.fetch(url.replace("/metrics", "/other")).statusCode()).isEqualTo(404);
     }

@@ -8,11 +8,8 @@ import io.dstore.DstoreMetrics;
 import io.dstore.DstoreOptions;
 import io.dstore.server.GlobalServer;
 import io.dstore.testing.Await;
+import io.dstore.testing.MetricsPage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +23,6 @@ import org.junit.jupiter.api.Timeout;
 /** Global's /metrics endpoint and a Local's meters, after real traffic over sockets. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class MetricsIT {
-  private final HttpClient http = HttpClient.newHttpClient();
   private GlobalServer global;
   private Dstore local;
 
@@ -53,12 +49,8 @@ class MetricsIT {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  private HttpResponse<String> fetch(String path) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + global.metricsPort() + path))
-            .timeout(Duration.ofSeconds(10))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+  private MetricsPage fetch(String path) throws Exception {
+    return MetricsPage.fetch("http://127.0.0.1:" + global.metricsPort() + path);
   }
 
   @Test
@@ -74,12 +66,9 @@ class MetricsIT {
     local.delete(b("a"));
     other.close();
 
-    HttpResponse<String> response = fetch("/metrics");
+    MetricsPage response = fetch("/metrics");
     assertThat(response.statusCode()).isEqualTo(200);
-    assertThat(response.headers().firstValue("Content-Type"))
-        .get()
-        .asString()
-        .startsWith("text/plain");
+    assertThat(response.contentType()).startsWith("text/plain");
     String text = response.body();
     assertThat(value(text, "dstore_requests_seconds_count", "op=\"put\"", "status=\"OK\""))
         .isEqualTo(2);

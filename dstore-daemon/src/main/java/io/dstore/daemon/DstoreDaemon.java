@@ -38,6 +38,7 @@ public final class DstoreDaemon implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DstoreDaemon.class);
 
   private final Builder config;
+  private final Dstore local;
   private final Object lifecycle = new Object();
   private @Nullable ServerStack server; // guarded by lifecycle
   private @Nullable ExecutorService executor;
@@ -45,8 +46,9 @@ public final class DstoreDaemon implements AutoCloseable {
   private boolean started;
   private boolean closed;
 
-  private DstoreDaemon(Builder config) {
+  private DstoreDaemon(Builder config, Dstore local) {
     this.config = config;
+    this.local = local;
   }
 
   public static Builder builder() {
@@ -67,13 +69,10 @@ public final class DstoreDaemon implements AutoCloseable {
       }
       started = true;
       executor = Executors.newVirtualThreadPerTaskExecutor();
-      metrics = new DaemonMetrics(config.local);
+      metrics = new DaemonMetrics(local);
       DaemonService service =
           new DaemonService(
-              config.local,
-              config.maxMessageBytes - (16 << 10),
-              executor,
-              config.idleStreamTimeout);
+              local, config.maxMessageBytes - (16 << 10), executor, config.idleStreamTimeout);
       ServerStack.Builder stack =
           ServerStack.builder("this Local daemon", service)
               .inProcess(config.inProcessName)
@@ -98,7 +97,7 @@ public final class DstoreDaemon implements AutoCloseable {
       }
       log.info(
           "Local daemon serving {} on {} ({}){}",
-          config.local.target(),
+          local.target(),
           address(),
           server.describeSecurity(),
           server.metricsPort() >= 0 ? ", metrics on port " + server.metricsPort() : "");
@@ -288,7 +287,7 @@ public final class DstoreDaemon implements AutoCloseable {
         throw new IllegalArgumentException(
             "client certificates (tlsClientCa) need TLS: give tls(certificate, key) as well");
       }
-      return new DstoreDaemon(this);
+      return new DstoreDaemon(this, local);
     }
   }
 }

@@ -5,13 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dstore.Dstore;
 import io.dstore.DstoreOptions;
 import io.dstore.server.GlobalServer;
+import io.dstore.testing.MetricsPage;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -65,14 +61,8 @@ class DaemonTwoProcessesIT {
         .isEqualTo("GOT hello-from-one fromCache=true");
     assertThat(global.storage().keyCount()).isEqualTo(1);
 
-    HttpResponse<String> metrics =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + daemon.metricsPort() + "/metrics"))
-                    .timeout(Duration.ofSeconds(10))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
+    MetricsPage metrics =
+        MetricsPage.fetch("http://127.0.0.1:" + daemon.metricsPort() + "/metrics");
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.body())
         .contains("dstore_cache_hits_total 1.0")

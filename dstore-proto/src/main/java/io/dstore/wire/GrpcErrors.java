@@ -71,7 +71,8 @@ public final class GrpcErrors {
       return e.getStatus().asRuntimeException(e.getTrailers());
     }
     if (t instanceof DstoreException d) {
-      return status(d.code(), d.getMessage(), d.getCause());
+      String message = d.getMessage();
+      return status(d.code(), message != null ? message : d.code().name(), d.getCause());
     }
     return status(ErrorCode.INTERNAL, "internal error: " + t, t);
   }

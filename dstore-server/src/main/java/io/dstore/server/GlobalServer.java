@@ -2,6 +2,7 @@ package io.dstore.server;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.dstore.server.internal.CallExecutors;
 import io.dstore.server.internal.ConnectionLimiter;
 import io.dstore.server.internal.DeleteCoordinator;
@@ -26,6 +27,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,14 +86,32 @@ public final class GlobalServer implements AutoCloseable {
 
   private final Builder config;
   private final Object lifecycle = new Object();
-  private Storage storage; // guarded by lifecycle
-  private ServerStack server;
-  private InvalidationHub hub;
-  private GlobalService service;
-  private ExecutorService callbacks;
-  private ScheduledExecutorService timers;
-  private PrometheusMeterRegistry registry;
+
+  @GuardedBy("lifecycle")
+  private @Nullable Storage storage;
+
+  @GuardedBy("lifecycle")
+  private @Nullable ServerStack server;
+
+  @GuardedBy("lifecycle")
+  private @Nullable InvalidationHub hub;
+
+  @GuardedBy("lifecycle")
+  private @Nullable GlobalService service;
+
+  @GuardedBy("lifecycle")
+  private @Nullable ExecutorService callbacks;
+
+  @GuardedBy("lifecycle")
+  private @Nullable ScheduledExecutorService timers;
+
+  @GuardedBy("lifecycle")
+  private @Nullable PrometheusMeterRegistry registry;
+
+  @GuardedBy("lifecycle")
   private boolean started;
+
+  @GuardedBy("lifecycle")
   private boolean closed;
 
   private GlobalServer(Builder config) {
@@ -287,15 +307,18 @@ public final class GlobalServer implements AutoCloseable {
         return;
       }
       closed = true;
-      server.stopServing();
-      hub.close();
-      service.closePipelines();
-      server.shutdown(Duration.ofSeconds(5));
+      if (server != null && hub != null && service != null) { // all set once started
+        server.stopServing();
+        hub.close();
+        service.closePipelines();
+        server.shutdown(Duration.ofSeconds(5));
+      }
       closeQuietly();
       log.info("Global stopped");
     }
   }
 
+  @GuardedBy("lifecycle")
   private void closeQuietly() {
     if (timers != null) {
       timers.shutdownNow();
@@ -324,12 +347,12 @@ public final class GlobalServer implements AutoCloseable {
   public static final class Builder {
     private String host = "127.0.0.1";
     private int port = 50051;
-    private String inProcessName;
-    private Storage storage;
+    private @Nullable String inProcessName;
+    private @Nullable Storage storage;
     private Coherence coherence = Coherence.STRICT;
     private Duration lease = DEFAULT_LEASE;
-    private Duration renewInterval;
-    private Duration startupGrace;
+    private @Nullable Duration renewInterval;
+    private @Nullable Duration startupGrace;
     private int invalidationLogSize = DEFAULT_INVALIDATION_LOG;
     private int maxKeyBytes = DEFAULT_MAX_KEY_BYTES;
     private long maxValueBytes = DEFAULT_MAX_VALUE_BYTES;
@@ -340,11 +363,11 @@ public final class GlobalServer implements AutoCloseable {
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private Duration idleStreamTimeout = DEFAULT_IDLE_STREAM_TIMEOUT;
     private int maxSubscriptions = DEFAULT_MAX_SUBSCRIPTIONS;
-    private Path tlsCert;
-    private Path tlsKey;
-    private Path tlsClientCa;
-    private BearerToken token;
-    private String metricsHost;
+    private @Nullable Path tlsCert;
+    private @Nullable Path tlsKey;
+    private @Nullable Path tlsClientCa;
+    private @Nullable BearerToken token;
+    private @Nullable String metricsHost;
     private int metricsPort;
 
     private Builder() {}
