@@ -518,7 +518,7 @@ public final class LocalStore implements Dstore {
   @Override
   public LocalStats stats() {
     LatencyHistogram lag = subscription != null ? subscription.lag() : new LatencyHistogram();
-    return new LocalStats(
+    return new StatsSnapshot(
         cache.hits(),
         cache.misses(),
         cache.evictions(),
