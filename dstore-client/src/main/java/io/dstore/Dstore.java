@@ -1,5 +1,7 @@
 package io.dstore;
 
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -30,13 +32,22 @@ public interface Dstore extends AutoCloseable {
   /**
    * Connects a Local to Global at {@code target} ({@code host:port}) with default options. Returns
    * at once; the connection is made in the background and re-made whenever it breaks, so this does
-   * not fail when Global is down.
+   * not fail when Global is down. {@link #awaitReady} waits for it.
+   *
+   * @throws DstoreException {@link ErrorCode#INVALID_ARGUMENT} if {@code target} is not {@code
+   *     host:port} with a port from 1 to 65535
    */
   static Dstore connect(String target) {
     return connect(target, DstoreOptions.defaults());
   }
 
-  /** As {@link #connect(String)}, with options. */
+  /**
+   * As {@link #connect(String)}, with options.
+   *
+   * @throws DstoreException {@link ErrorCode#INVALID_ARGUMENT} if {@code target} is not {@code
+   *     host:port}, or the options cannot be used: a TLS file that cannot be read or holds no
+   *     usable certificate or key, a token that cannot travel in a header
+   */
   static Dstore connect(String target, DstoreOptions options) {
     return io.dstore.internal.LocalStore.connect(target, options);
   }

@@ -164,7 +164,14 @@ public final class DstoreOptions {
         + "}";
   }
 
-  /** Builds {@link DstoreOptions}; every setter validates its argument at once. */
+  /**
+   * Builds {@link DstoreOptions}. Every setter validates its argument at once: an argument out of
+   * range throws {@link IllegalArgumentException} and a {@code null} one {@link
+   * NullPointerException}, from the setter (or from {@link #build()} for options that do not go
+   * together), as a programming error, not as a {@link io.dstore.wire.DstoreException}. Whether the
+   * options can be used (TLS files that can be read and parsed, say) is checked only by {@link
+   * Dstore#connect(String, DstoreOptions)}, which reports it as a {@code DstoreException}.
+   */
   public static final class Builder {
     private long cacheSizeBytes = DEFAULT_CACHE_SIZE;
     private int admissionDivisor = DEFAULT_ADMISSION_DIVISOR;

@@ -115,16 +115,21 @@ final class ClientOptions {
    * Connects to {@code target}.
    *
    * @throws Failure (exit 2) if the TLS files cannot be used (a CA file that holds no certificate,
-   *     say); the library reports some of these as {@link IllegalArgumentException}
+   *     say): with TLS options given, the one thing {@link Dstore#connect} still refuses as {@link
+   *     ErrorCode#INVALID_ARGUMENT}, since the address and the token were checked when parsed
+   * @throws DstoreException as {@link Dstore#connect} does, otherwise
    */
   static Dstore connect(HostPort target, DstoreOptions options) {
     try {
       return Dstore.connect(target.toString(), options);
-    } catch (IllegalArgumentException e) {
-      throw Failure.usage(
-          "Cannot use the TLS files given (--tls-ca, --tls-cert, --tls-key): "
-              + StartFailure.rootMessage(e),
-          e);
+    } catch (DstoreException e) {
+      if (e.code() == ErrorCode.INVALID_ARGUMENT && options.tlsCa().isPresent()) {
+        throw Failure.usage(
+            "Cannot use the TLS files given (--tls-ca, --tls-cert, --tls-key): "
+                + StartFailure.rootMessage(e),
+            e);
+      }
+      throw e;
     }
   }
 
