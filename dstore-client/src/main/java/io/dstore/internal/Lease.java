@@ -6,15 +6,22 @@ import com.github.benmanes.caffeine.cache.Ticker;
  * The Local's lease: while it is valid, cache hits may be served. A renewal's lease counts from
  * when the Local <em>sent</em> the renewal, on its own monotonic clock, minus a safety margin for
  * clock-rate drift; Global counts the same lease from when it <em>received</em> the renewal, so the
- * Local always stops serving before Global stops waiting for it. Thread-safe.
+ * Local always stops serving before Global stops waiting for it. Every grant and the revocation are
+ * reported to a listener (which wakes {@link io.dstore.Dstore#awaitReady} callers). Thread-safe.
  */
 final class Lease {
   private final Ticker ticker;
+  private final Runnable changed;
   private volatile long expiryNanos;
   private volatile boolean held;
 
-  Lease(Ticker ticker) {
+  /**
+   * @param ticker monotonic nanoseconds
+   * @param changed run after each grant and after the revocation, outside any lock of the lease
+   */
+  Lease(Ticker ticker, Runnable changed) {
     this.ticker = ticker;
+    this.changed = changed;
   }
 
   /** Whether hits may be served now. */
@@ -23,19 +30,25 @@ final class Lease {
   }
 
   /** Grants the lease a renewal sent at {@code sentAtNanos} won; never shortens it. */
-  synchronized void extend(long sentAtNanos, long leaseMillis) {
+  void extend(long sentAtNanos, long leaseMillis) {
     long leaseNanos = leaseMillis * 1_000_000L;
     long margin = Math.max(1_000_000L, leaseNanos / 50); // 2%, at least 1 ms
     long expiry = sentAtNanos + leaseNanos - margin;
-    if (!held || expiry - expiryNanos > 0) {
-      expiryNanos = expiry;
-      held = true;
+    synchronized (this) {
+      if (!held || expiry - expiryNanos > 0) {
+        expiryNanos = expiry;
+        held = true;
+      }
     }
+    changed.run();
   }
 
   /** Gives the lease up at once (on close). */
-  synchronized void revoke() {
-    held = false;
+  void revoke() {
+    synchronized (this) {
+      held = false;
+    }
+    changed.run();
   }
 
   long remainingMillis() {

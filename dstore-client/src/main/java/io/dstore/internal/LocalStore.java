@@ -14,6 +14,7 @@ import io.dstore.wire.ContentKey;
 import io.dstore.wire.DstoreException;
 import io.dstore.wire.ErrorCode;
 import io.dstore.wire.Sha256;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -22,6 +23,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -47,6 +49,7 @@ public final class LocalStore implements Dstore {
 
   private final String target;
   private final DstoreOptions options;
+  private final ManagedChannel channel;
   private final ManagedChannel ownedChannel;
   private final GlobalCalls calls;
   private final ValueCache cache;
@@ -54,6 +57,7 @@ public final class LocalStore implements Dstore {
   private final Subscription subscription; // null for a thin client
   private final ScheduledExecutorService scheduler;
   private final ExecutorService async;
+  private final Readiness readiness = new Readiness();
   private volatile boolean closed;
 
   private LocalStore(
@@ -64,12 +68,13 @@ public final class LocalStore implements Dstore {
       Ticker ticker) {
     this.target = target;
     this.options = options;
+    this.channel = channel;
     this.ownedChannel = ownsChannel ? channel : null;
     this.calls = new GlobalCalls(channel, target, options.requestTimeout(), options.chunkSize());
     boolean coherent = options.coherentCache();
     this.cache =
         new ValueCache(coherent ? options.cacheSizeBytes() : 0, options.maxCachedValueBytes());
-    this.lease = new Lease(ticker);
+    this.lease = new Lease(ticker, readiness::signal);
     this.scheduler =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -514,6 +519,67 @@ public final class LocalStore implements Dstore {
   }
 
   // ---- state --------------------------------------------------------------
+
+  @Override
+  public void awaitReady(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative()) {
+      throw new DstoreException(
+          ErrorCode.INVALID_ARGUMENT, "timeout must not be negative, got " + timeout);
+    }
+    long nanos;
+    try {
+      nanos = timeout.toNanos();
+    } catch (ArithmeticException e) {
+      nanos = Long.MAX_VALUE; // centuries: as good as forever
+    }
+    boolean ready;
+    try {
+      ready = readiness.await(() -> closed || ready(), nanos);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DstoreException(
+          ErrorCode.UNAVAILABLE,
+          "interrupted while waiting for this Local to be ready (" + waitingFor() + ")",
+          e);
+    }
+    checkOpen();
+    if (!ready) {
+      throw new DstoreException(
+          ErrorCode.UNAVAILABLE,
+          "this Local is not ready after " + timeout.toMillis() + " ms: " + waitingFor());
+    }
+  }
+
+  /**
+   * Whether the Local can serve: subscribed, in sync and leased; for a thin client, connected.
+   * Called by {@link Readiness} waiters: whatever makes it true signals {@link #readiness}.
+   */
+  private boolean ready() {
+    if (subscription == null) {
+      ConnectivityState state = channel.getState(true); // true: connect if idle
+      if (state == ConnectivityState.READY) {
+        return true;
+      }
+      channel.notifyWhenStateChanged(state, readiness::signal);
+      return false;
+    }
+    return subscription.connected() && lease.valid();
+  }
+
+  /** What {@link #ready()} still lacks, for the message of a wait that timed out. */
+  private String waitingFor() {
+    if (subscription == null) {
+      return "still waiting for a connection to " + target;
+    }
+    if (!subscription.joined()) {
+      return "still waiting to join Global at " + target;
+    }
+    if (!subscription.connected()) {
+      return "joined Global at " + target + ", still waiting for its subscription to be in sync";
+    }
+    return "subscribed to Global at " + target + ", still waiting for a lease";
+  }
 
   @Override
   public LocalStats stats() {

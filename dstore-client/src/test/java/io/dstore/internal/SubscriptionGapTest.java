@@ -61,7 +61,7 @@ class SubscriptionGapTest {
                 .build(),
             Ticker.systemTicker());
     Await.until("the first subscription", () -> global.streams.size() == 1);
-    Await.until("the lease", () -> local.stats().leaseValid());
+    local.awaitReady(Duration.ofSeconds(20));
   }
 
   @AfterEach
