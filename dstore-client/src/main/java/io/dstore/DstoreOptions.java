@@ -5,10 +5,12 @@ import static java.util.Objects.requireNonNull;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /**
- * How a Local behaves: its cache budget, transfer chunking, timeouts, reconnection and credentials.
- * Immutable; build one with {@link #builder()}. {@link #defaults()} suits most uses.
+ * How a Local behaves: its cache budget, transfer chunking, timeouts, reconnection, credentials and
+ * the clock its leases run on. Immutable; build one with {@link #builder()}. {@link #defaults()}
+ * suits most uses.
  */
 public final class DstoreOptions {
   /** 256 MiB. */
@@ -34,6 +36,7 @@ public final class DstoreOptions {
   private final Path tlsCert;
   private final Path tlsKey;
   private final String token;
+  private final LongSupplier nanoClock;
 
   private DstoreOptions(Builder b) {
     this.cacheSizeBytes = b.cacheSizeBytes;
@@ -48,6 +51,7 @@ public final class DstoreOptions {
     this.tlsCert = b.tlsCert;
     this.tlsKey = b.tlsKey;
     this.token = b.token;
+    this.nanoClock = b.nanoClock;
   }
 
   /** The default options: a 256 MiB cache, 1 MiB chunks, 30 s timeouts, plaintext, no token. */
@@ -74,6 +78,7 @@ public final class DstoreOptions {
     b.tlsCert = tlsCert;
     b.tlsKey = tlsKey;
     b.token = token;
+    b.nanoClock = nanoClock;
     return b;
   }
 
@@ -145,6 +150,14 @@ public final class DstoreOptions {
     return Optional.ofNullable(token);
   }
 
+  /**
+   * The monotonic clock, in nanoseconds, that the Local's lease runs on ({@link System#nanoTime} by
+   * default). See {@link Builder#nanoClock}.
+   */
+  public LongSupplier nanoClock() {
+    return nanoClock;
+  }
+
   @Override
   public String toString() {
     return "DstoreOptions{cacheSizeBytes="
@@ -185,6 +198,7 @@ public final class DstoreOptions {
     private Path tlsCert;
     private Path tlsKey;
     private String token;
+    private LongSupplier nanoClock = System::nanoTime;
 
     private Builder() {}
 
@@ -266,6 +280,21 @@ public final class DstoreOptions {
       return this;
     }
 
+    /**
+     * The monotonic clock, in nanoseconds, that the Local's lease runs on and that its lease
+     * renewal is timed by (default {@link System#nanoTime}): only differences between its readings
+     * count, and they must never go backwards. For tests, which advance a fake clock to make a
+     * lease run out without waiting. Timeouts of calls and the reconnection backoff are waits on
+     * the real clock whatever this is.
+     */
+    public Builder nanoClock(LongSupplier nanoClock) {
+      this.nanoClock = requireNonNull(nanoClock, "nanoClock");
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException if a client certificate was given without {@link #tlsCa}
+     */
     public DstoreOptions build() {
       if (tlsCert != null && tlsCa == null) {
         throw new IllegalArgumentException("a client certificate needs tlsCa as well");

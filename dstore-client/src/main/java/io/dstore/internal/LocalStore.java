@@ -1,6 +1,5 @@
 package io.dstore.internal;
 
-import com.github.benmanes.caffeine.cache.Ticker;
 import io.dstore.Dstore;
 import io.dstore.DstoreOptions;
 import io.dstore.Entry;
@@ -43,6 +42,11 @@ import java.util.function.Supplier;
  * value is cached only if the subscription was attached when the fetch began and no invalidation of
  * its stripe arrived meanwhile (see {@link ValueCache}). With {@code coherentCache(false)} the
  * Local neither caches nor subscribes: every call goes to its target (a thin client).
+ *
+ * <p><b>Time.</b> The lease, and the renewal bookkeeping timed by it, read one monotonic clock:
+ * {@link DstoreOptions#nanoClock()}. Waits (call deadlines, reconnection backoff, {@link
+ * #awaitReady}) are waits on the real clock. The wall clock is read only to measure the
+ * invalidation lag shown in {@link #stats()}, against Global's wall-clock time of the delete.
  */
 public final class LocalStore implements Dstore {
   private static final HexFormat HEX = HexFormat.of();
@@ -61,11 +65,7 @@ public final class LocalStore implements Dstore {
   private volatile boolean closed;
 
   private LocalStore(
-      String target,
-      ManagedChannel channel,
-      boolean ownsChannel,
-      DstoreOptions options,
-      Ticker ticker) {
+      String target, ManagedChannel channel, boolean ownsChannel, DstoreOptions options) {
     this.target = target;
     this.options = options;
     this.channel = channel;
@@ -74,7 +74,7 @@ public final class LocalStore implements Dstore {
     boolean coherent = options.coherentCache();
     this.cache =
         new ValueCache(coherent ? options.cacheSizeBytes() : 0, options.maxCachedValueBytes());
-    this.lease = new Lease(ticker, readiness::signal);
+    this.lease = new Lease(options.nanoClock(), readiness::signal);
     this.scheduler =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -99,21 +99,26 @@ public final class LocalStore implements Dstore {
             : null;
   }
 
-  /** See {@link Dstore#connect(String, DstoreOptions)}. */
+  /**
+   * See {@link Dstore#connect(String, DstoreOptions)}.
+   *
+   * @throws DstoreException INVALID_ARGUMENT for a malformed target or options that cannot be used;
+   *     nothing else
+   */
   public static Dstore connect(String target, DstoreOptions options) {
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(options, "options");
     ManagedChannel channel = Channels.open(target, options);
-    return new LocalStore(target, channel, true, options, Ticker.systemTicker()).start();
+    return new LocalStore(target, channel, true, options).start();
   }
 
   /**
-   * A Local over a channel the caller made (in-process transport in tests), with an injected clock.
-   * The caller keeps ownership of the channel.
+   * A Local over a channel the caller made (in-process transport in this package's tests). The
+   * caller keeps ownership of the channel. Its clock is the options' {@link
+   * DstoreOptions#nanoClock()}, as for {@link #connect}.
    */
-  public static LocalStore create(
-      String target, ManagedChannel channel, DstoreOptions options, Ticker ticker) {
-    return new LocalStore(target, channel, false, options, ticker).start();
+  static LocalStore create(String target, ManagedChannel channel, DstoreOptions options) {
+    return new LocalStore(target, channel, false, options).start();
   }
 
   private LocalStore start() {

@@ -78,8 +78,8 @@ final class LocalFixture implements AutoCloseable {
             channel,
             options.toBuilder()
                 .reconnectBackoff(Duration.ofMillis(5), Duration.ofMillis(50))
-                .build(),
-            ticker);
+                .nanoClock(ticker::read)
+                .build());
     locals.add(local);
     return local;
   }
