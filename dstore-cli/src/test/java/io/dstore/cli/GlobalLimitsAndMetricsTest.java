@@ -151,8 +151,11 @@ class GlobalLimitsAndMetricsTest {
                           "stalled",
                           "--global",
                           address)));
+      // The cut-off travels as UNAVAILABLE, the status of its dstore code.
       awaitMetrics(
-          metrics, Pattern.compile("dstore_requests_seconds_count\\{[^}]*DEADLINE_EXCEEDED"));
+          metrics,
+          Pattern.compile(
+              "dstore_requests_seconds_count\\{op=\"putstream\",status=\"UNAVAILABLE\""));
       writer.write('x');
       writer.close();
       Cli.Result r = put.get(30, TimeUnit.SECONDS);
