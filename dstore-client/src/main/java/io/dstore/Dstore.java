@@ -1,8 +1,11 @@
 package io.dstore;
 
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -30,13 +33,22 @@ public interface Dstore extends AutoCloseable {
   /**
    * Connects a Local to Global at {@code target} ({@code host:port}) with default options. Returns
    * at once; the connection is made in the background and re-made whenever it breaks, so this does
-   * not fail when Global is down.
+   * not fail when Global is down. {@link #awaitReady} waits for it.
+   *
+   * @throws DstoreException {@link ErrorCode#INVALID_ARGUMENT} if {@code target} is not {@code
+   *     host:port} with a port from 1 to 65535
    */
   static Dstore connect(String target) {
     return connect(target, DstoreOptions.defaults());
   }
 
-  /** As {@link #connect(String)}, with options. */
+  /**
+   * As {@link #connect(String)}, with options.
+   *
+   * @throws DstoreException {@link ErrorCode#INVALID_ARGUMENT} if {@code target} is not {@code
+   *     host:port}, or the options cannot be used: a TLS file that cannot be read or holds no
+   *     usable certificate or key, a token that cannot travel in a header
+   */
   static Dstore connect(String target, DstoreOptions options) {
     return io.dstore.internal.LocalStore.connect(target, options);
   }
@@ -134,6 +146,23 @@ public interface Dstore extends AutoCloseable {
   CompletableFuture<ValueInfo> statAsync(byte[] key);
 
   CompletableFuture<Long> deleteAsync(byte[] key);
+
+  /**
+   * Waits until this Local can serve: a caching Local ({@link DstoreOptions#coherentCache()}) has
+   * joined Global, its subscription is in sync and it holds a lease, so cache hits are served from
+   * now on (while the lease is renewed); a thin client has a connection to its target. Returns at
+   * once when that is so already. Not needed for correctness: calls made earlier go to Global.
+   *
+   * <p>The wait is woken by the Local's own state changes (a lease granted, the Local closed), not
+   * by polling.
+   *
+   * @param timeout the longest wait; zero checks once
+   * @throws DstoreException {@link ErrorCode#UNAVAILABLE} if the Local is not ready by then (the
+   *     message names what it was still waiting for: joining Global, the subscription, a lease, a
+   *     connection), if it is closed or if the waiting thread is interrupted (its interrupt status
+   *     is set again); {@link ErrorCode#INVALID_ARGUMENT} if {@code timeout} is negative
+   */
+  void awaitReady(Duration timeout);
 
   /** Cache and coherence figures now. */
   LocalStats stats();

@@ -5,11 +5,13 @@ import static java.util.Objects.requireNonNull;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * How a Local behaves: its cache budget, transfer chunking, timeouts, reconnection and credentials.
- * Immutable; build one with {@link #builder()}. {@link #defaults()} suits most uses.
+ * How a Local behaves: its cache budget, transfer chunking, timeouts, reconnection, credentials and
+ * the clock its leases run on. Immutable; build one with {@link #builder()}. {@link #defaults()}
+ * suits most uses.
  */
 public final class DstoreOptions {
   /** 256 MiB. */
@@ -35,6 +37,7 @@ public final class DstoreOptions {
   private final @Nullable Path tlsCert;
   private final @Nullable Path tlsKey;
   private final @Nullable String token;
+  private final LongSupplier nanoClock;
 
   private DstoreOptions(Builder b) {
     this.cacheSizeBytes = b.cacheSizeBytes;
@@ -49,6 +52,7 @@ public final class DstoreOptions {
     this.tlsCert = b.tlsCert;
     this.tlsKey = b.tlsKey;
     this.token = b.token;
+    this.nanoClock = b.nanoClock;
   }
 
   /** The default options: a 256 MiB cache, 1 MiB chunks, 30 s timeouts, plaintext, no token. */
@@ -75,6 +79,7 @@ public final class DstoreOptions {
     b.tlsCert = tlsCert;
     b.tlsKey = tlsKey;
     b.token = token;
+    b.nanoClock = nanoClock;
     return b;
   }
 
@@ -146,6 +151,14 @@ public final class DstoreOptions {
     return Optional.ofNullable(token);
   }
 
+  /**
+   * The monotonic clock, in nanoseconds, that the Local's lease runs on ({@link System#nanoTime} by
+   * default). See {@link Builder#nanoClock}.
+   */
+  public LongSupplier nanoClock() {
+    return nanoClock;
+  }
+
   @Override
   public String toString() {
     return "DstoreOptions{cacheSizeBytes="
@@ -165,7 +178,14 @@ public final class DstoreOptions {
         + "}";
   }
 
-  /** Builds {@link DstoreOptions}; every setter validates its argument at once. */
+  /**
+   * Builds {@link DstoreOptions}. Every setter validates its argument at once: an argument out of
+   * range throws {@link IllegalArgumentException} and a {@code null} one {@link
+   * NullPointerException}, from the setter (or from {@link #build()} for options that do not go
+   * together), as a programming error, not as a {@link io.dstore.wire.DstoreException}. Whether the
+   * options can be used (TLS files that can be read and parsed, say) is checked only by {@link
+   * Dstore#connect(String, DstoreOptions)}, which reports it as a {@code DstoreException}.
+   */
   public static final class Builder {
     private long cacheSizeBytes = DEFAULT_CACHE_SIZE;
     private int admissionDivisor = DEFAULT_ADMISSION_DIVISOR;
@@ -179,6 +199,7 @@ public final class DstoreOptions {
     private @Nullable Path tlsCert;
     private @Nullable Path tlsKey;
     private @Nullable String token;
+    private LongSupplier nanoClock = System::nanoTime;
 
     private Builder() {}
 
@@ -260,6 +281,21 @@ public final class DstoreOptions {
       return this;
     }
 
+    /**
+     * The monotonic clock, in nanoseconds, that the Local's lease runs on and that its lease
+     * renewal is timed by (default {@link System#nanoTime}): only differences between its readings
+     * count, and they must never go backwards. For tests, which advance a fake clock to make a
+     * lease run out without waiting. Timeouts of calls and the reconnection backoff are waits on
+     * the real clock whatever this is.
+     */
+    public Builder nanoClock(LongSupplier nanoClock) {
+      this.nanoClock = requireNonNull(nanoClock, "nanoClock");
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException if a client certificate was given without {@link #tlsCa}
+     */
     public DstoreOptions build() {
       if (tlsCert != null && tlsCa == null) {
         throw new IllegalArgumentException("a client certificate needs tlsCa as well");

@@ -4,8 +4,18 @@ import io.dstore.Dstore;
 import io.dstore.DstoreOptions;
 import io.dstore.wire.DstoreException;
 import io.dstore.wire.ErrorCode;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.netty.channel.unix.Errors;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.PortUnreachableException;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.time.Duration;
+import javax.net.ssl.SSLException;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -115,16 +125,21 @@ final class ClientOptions {
    * Connects to {@code target}.
    *
    * @throws Failure (exit 2) if the TLS files cannot be used (a CA file that holds no certificate,
-   *     say); the library reports some of these as {@link IllegalArgumentException}
+   *     say): with TLS options given, the one thing {@link Dstore#connect} still refuses as {@link
+   *     ErrorCode#INVALID_ARGUMENT}, since the address and the token were checked when parsed
+   * @throws DstoreException as {@link Dstore#connect} does, otherwise
    */
   static Dstore connect(HostPort target, DstoreOptions options) {
     try {
       return Dstore.connect(target.toString(), options);
-    } catch (IllegalArgumentException e) {
-      throw Failure.usage(
-          "Cannot use the TLS files given (--tls-ca, --tls-cert, --tls-key): "
-              + StartFailure.rootMessage(e),
-          e);
+    } catch (DstoreException e) {
+      if (e.code() == ErrorCode.INVALID_ARGUMENT && options.tlsCa().isPresent()) {
+        throw Failure.usage(
+            "Cannot use the TLS files given (--tls-ca, --tls-cert, --tls-key): "
+                + StartFailure.rootMessage(e),
+            e);
+      }
+      throw e;
     }
   }
 
@@ -142,15 +157,51 @@ final class ClientOptions {
   }
 
   /**
-   * Whether {@code e} is the connection being closed or reset before any HTTP/2 frame came back: a
-   * TLS server drops a plaintext handshake either way, depending on what it had read when it gave
-   * up.
+   * Whether {@code e} is the connection being closed or reset by the server before any HTTP/2 frame
+   * came back: a TLS server drops a plaintext handshake either way, depending on what it had read
+   * when it gave up. Decided from the code, the gRPC status and the types of the transport's
+   * exceptions, never from message text: the call failed {@link ErrorCode#UNAVAILABLE} with gRPC
+   * status UNAVAILABLE (not a deadline), and the transport either gave no cause (the connection
+   * closed without a reason) or one that says an established connection was reset, closed or
+   * broken, not that none could be made (refused, unreachable, unknown host) and not a TLS failure.
    */
   static boolean looksLikeTlsRefusingPlaintext(DstoreException e) {
-    String message = String.valueOf(e.getMessage());
-    return e.code() == ErrorCode.UNAVAILABLE
-        && (message.contains("Network closed for unknown reason")
-            || message.contains("Connection reset by peer"));
+    if (e.code() != ErrorCode.UNAVAILABLE || e.getCause() == null) {
+      return false; // not a failed call (a closed Local, say)
+    }
+    Status status = Status.fromThrowable(e.getCause());
+    if (status.getCode() != Status.Code.UNAVAILABLE) {
+      return false;
+    }
+    Throwable transport = status.getCause();
+    return transport == null || droppedByPeer(transport);
+  }
+
+  /** Whether a transport failure is a connection the peer reset or closed, found by type. */
+  private static boolean droppedByPeer(Throwable transport) {
+    boolean dropped = false;
+    for (Throwable c = transport; c != null && c.getCause() != c; c = c.getCause()) {
+      if (c instanceof ConnectException
+          || c instanceof NoRouteToHostException
+          || c instanceof PortUnreachableException
+          || c instanceof BindException
+          || c instanceof UnknownHostException
+          || c instanceof SSLException) {
+        return false; // no connection was made, or TLS itself failed
+      }
+      dropped |=
+          c instanceof ClosedChannelException
+              || c instanceof SocketException // the JDK's transport: a reset
+              || (c instanceof Errors.NativeIoException n && isResetOrBrokenPipe(n));
+    }
+    return dropped;
+  }
+
+  /** The native (epoll) transport's reset and broken pipe, by their errno. */
+  private static boolean isResetOrBrokenPipe(Errors.NativeIoException e) {
+    // Errors is initialised by the native transport, which has loaded since it threw this.
+    return e.expectedErr() == Errors.ERRNO_ECONNRESET_NEGATIVE
+        || e.expectedErr() == Errors.ERRNO_EPIPE_NEGATIVE;
   }
 
   private ParameterException usage(String message) {

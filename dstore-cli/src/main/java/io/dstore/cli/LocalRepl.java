@@ -2,11 +2,11 @@ package io.dstore.cli;
 
 import io.dstore.Dstore;
 import io.dstore.DstoreOptions;
-import io.dstore.LocalStats;
 import io.dstore.daemon.DstoreDaemon;
 import io.dstore.wire.DstoreException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -94,25 +94,15 @@ final class LocalRepl {
   }
 
   /**
-   * Waits until the Local is subscribed and holds a lease, at most {@link #CONNECT_WAIT_NANOS}. The
-   * API offers no completion signal for this, so it polls {@link Dstore#stats()}.
+   * Waits until the Local is subscribed and holds a lease ({@link Dstore#awaitReady}), at most
+   * {@link #CONNECT_WAIT_NANOS}.
    */
   private static boolean awaitConnected(Dstore dstore) {
-    long deadline = System.nanoTime() + CONNECT_WAIT_NANOS;
-    while (true) {
-      LocalStats stats = dstore.stats();
-      if (stats.connected() && stats.leaseValid()) {
-        return true;
-      }
-      if (System.nanoTime() - deadline > 0) {
-        return false;
-      }
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
+    try {
+      dstore.awaitReady(Duration.ofNanos(CONNECT_WAIT_NANOS));
+      return true;
+    } catch (DstoreException e) {
+      return false; // not yet (or interrupted, which stays set): diagnose() says why
     }
   }
 

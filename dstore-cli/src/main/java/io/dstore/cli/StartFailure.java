@@ -1,10 +1,13 @@
 package io.dstore.cli;
 
+import io.dstore.serving.MetricsEndpointException;
 import java.net.BindException;
 
 /**
  * One line saying why a server ({@code dstore global}, a {@code dstore local --listen} daemon) did
  * not start: its address is taken, its metrics address is, or its TLS files cannot be used. Exit 2.
+ * Which one is decided from the types in the cause chain ({@link MetricsEndpointException}, {@link
+ * BindException}), never from message text.
  */
 final class StartFailure {
   private StartFailure() {}
@@ -18,9 +21,7 @@ final class StartFailure {
     String root = rootMessage(e);
     boolean bind = false;
     for (Throwable c = e; c != null; c = c.getCause()) {
-      if (metrics != null
-          && c.getMessage() != null
-          && c.getMessage().startsWith("cannot serve metrics on")) {
+      if (metrics != null && c instanceof MetricsEndpointException) {
         return Failure.usage("Cannot serve metrics on " + metrics + ": " + root, e);
       }
       bind |= c instanceof BindException;

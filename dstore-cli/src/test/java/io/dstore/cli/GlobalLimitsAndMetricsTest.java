@@ -8,6 +8,7 @@ import io.dstore.testing.MetricsPage;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -198,13 +199,7 @@ class GlobalLimitsAndMetricsTest {
         .contains("--metrics-listen=HOST:PORT");
   }
 
-  private static void awaitLease(Dstore local) throws InterruptedException {
-    long deadline = System.nanoTime() + AWAIT_NANOS;
-    while (!local.stats().leaseValid()) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("no lease: " + local.stats());
-      }
-      Thread.sleep(10); // the API has no lease event to wait on
-    }
+  private static void awaitLease(Dstore local) {
+    local.awaitReady(Duration.ofNanos(AWAIT_NANOS));
   }
 }

@@ -1,14 +1,23 @@
 package io.dstore.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dstore.testing.Certificates;
 import io.dstore.wire.DstoreException;
 import io.dstore.wire.ErrorCode;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.unix.Errors;
+import java.net.ConnectException;
+import java.net.SocketException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -79,23 +88,63 @@ class TlsTest {
 
   /**
    * A TLS server drops a plaintext client with a close or a reset, depending on timing; both get
-   * the hint, other failures do not.
+   * the hint, other failures do not. The hint is decided from the status and the exception types
+   * that gRPC reports (as the client gets them), not from their messages.
    */
   @Test
   void theTlsHintCoversACloseAndAResetButNotOtherFailures() {
-    assertThat(hinted(ErrorCode.UNAVAILABLE, "io exception (Network closed for unknown reason)"))
+    // The connection closed without a cause.
+    assertThat(hinted(ErrorCode.UNAVAILABLE, unavailable(null))).isTrue();
+    // The JDK transport's reset.
+    assertThat(hinted(ErrorCode.UNAVAILABLE, unavailable(new SocketException("Connection reset"))))
+        .isTrue();
+    assertThat(hinted(ErrorCode.UNAVAILABLE, unavailable(new ClosedChannelException()))).isTrue();
+    // No connection was made, or TLS itself failed: no hint.
+    assertThat(
+            hinted(ErrorCode.UNAVAILABLE, unavailable(new ConnectException("Connection refused"))))
+        .isFalse();
+    assertThat(hinted(ErrorCode.UNAVAILABLE, unavailable(new SSLHandshakeException("bad CA"))))
+        .isFalse();
+    // A deadline, another code, or no failed call at all: no hint.
+    assertThat(hinted(ErrorCode.UNAVAILABLE, Status.DEADLINE_EXCEEDED.asRuntimeException()))
+        .isFalse();
+    assertThat(hinted(ErrorCode.NOT_FOUND, unavailable(null))).isFalse();
+    assertThat(
+            ClientOptions.looksLikeTlsRefusingPlaintext(
+                new DstoreException(ErrorCode.UNAVAILABLE, "this Local is closed")))
+        .isFalse();
+  }
+
+  /** The native (epoll) transport reports a reset by its errno, ECONNRESET. */
+  @Test
+  void theTlsHintCoversTheNativeTransportsReset() {
+    assumeTrue(Epoll.isAvailable(), "the native transport is not available here");
+    assertThat(
+            hinted(
+                ErrorCode.UNAVAILABLE,
+                unavailable(
+                    new Errors.NativeIoException(
+                        "recvAddress(..) failed", Errors.ERRNO_ECONNRESET_NEGATIVE))))
         .isTrue();
     assertThat(
             hinted(
                 ErrorCode.UNAVAILABLE,
-                "io exception (recvAddress(..) failed with error(-104): Connection reset by peer)"))
-        .isTrue();
-    assertThat(hinted(ErrorCode.UNAVAILABLE, "io exception (Connection refused)")).isFalse();
-    assertThat(hinted(ErrorCode.NOT_FOUND, "Connection reset by peer")).isFalse();
+                unavailable(
+                    new Errors.NativeIoException(
+                        "finishConnect(..) failed", Errors.ERROR_ECONNREFUSED_NEGATIVE))))
+        .isFalse();
   }
 
-  private static boolean hinted(ErrorCode code, String message) {
-    return ClientOptions.looksLikeTlsRefusingPlaintext(new DstoreException(code, message));
+  private static StatusRuntimeException unavailable(Throwable transport) {
+    return Status.UNAVAILABLE
+        .withDescription(transport == null ? "Network closed for unknown reason" : "io exception")
+        .withCause(transport)
+        .asRuntimeException();
+  }
+
+  private static boolean hinted(ErrorCode code, StatusRuntimeException call) {
+    return ClientOptions.looksLikeTlsRefusingPlaintext(
+        new DstoreException(code, "cannot reach Global", call));
   }
 
   @Test

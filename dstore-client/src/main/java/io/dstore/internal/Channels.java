@@ -55,22 +55,43 @@ final class Channels {
    * Opens a channel to {@code target}.
    *
    * @throws DstoreException INVALID_ARGUMENT if the address is malformed, a TLS file cannot be read
-   *     or the token cannot travel in a header
+   *     or parsed, or the token cannot travel in a header (never IllegalArgumentException)
    */
   static ManagedChannel open(String target, DstoreOptions options) {
     checkTarget(target);
-    NettyChannelBuilder builder =
-        options.tlsCa().isPresent()
-            ? NettyChannelBuilder.forTarget(target, tls(options))
-            : NettyChannelBuilder.forTarget(target).usePlaintext();
+    NettyChannelBuilder builder;
+    try {
+      builder =
+          options.tlsCa().isPresent()
+              ? NettyChannelBuilder.forTarget(target, tls(options))
+              : NettyChannelBuilder.forTarget(target).usePlaintext();
+    } catch (IllegalArgumentException e) {
+      // Netty parses the certificates and the key only here, and says what is wrong with an IAE.
+      String what =
+          options.tlsCa().isPresent()
+              ? "cannot use the TLS files given (CA "
+                  + options.tlsCa().get()
+                  + options.tlsCert().map(cert -> ", client certificate " + cert).orElse("")
+                  + options.tlsKey().map(key -> ", client key " + key).orElse("")
+                  + ")"
+              : "cannot open a channel to " + target;
+      throw new DstoreException(ErrorCode.INVALID_ARGUMENT, what + ": " + e.getMessage(), e);
+    }
     options.token().ifPresent(token -> builder.intercept(bearer(token)));
-    return builder
-        .keepAliveTime(10, TimeUnit.SECONDS)
-        .keepAliveTimeout(5, TimeUnit.SECONDS)
-        .keepAliveWithoutCalls(true)
-        .maxInboundMessageSize(Integer.MAX_VALUE)
-        .userAgent("dstore-local")
-        .build();
+    try {
+      return builder
+          .keepAliveTime(10, TimeUnit.SECONDS)
+          .keepAliveTimeout(5, TimeUnit.SECONDS)
+          .keepAliveWithoutCalls(true)
+          .maxInboundMessageSize(Integer.MAX_VALUE)
+          .userAgent("dstore-local")
+          .build();
+    } catch (IllegalArgumentException e) {
+      throw new DstoreException(
+          ErrorCode.INVALID_ARGUMENT,
+          "cannot open a channel to " + target + ": " + e.getMessage(),
+          e);
+    }
   }
 
   private static ChannelCredentials tls(DstoreOptions options) {

@@ -1,6 +1,5 @@
 package io.dstore.internal;
 
-import com.github.benmanes.caffeine.cache.Ticker;
 import io.dstore.Dstore;
 import io.dstore.DstoreOptions;
 import io.dstore.Entry;
@@ -14,6 +13,7 @@ import io.dstore.wire.ContentKey;
 import io.dstore.wire.DstoreException;
 import io.dstore.wire.ErrorCode;
 import io.dstore.wire.Sha256;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -22,6 +22,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -41,12 +42,18 @@ import java.util.function.Supplier;
  * value is cached only if the subscription was attached when the fetch began and no invalidation of
  * its stripe arrived meanwhile (see {@link ValueCache}). With {@code coherentCache(false)} the
  * Local neither caches nor subscribes: every call goes to its target (a thin client).
+ *
+ * <p><b>Time.</b> The lease, and the renewal bookkeeping timed by it, read one monotonic clock:
+ * {@link DstoreOptions#nanoClock()}. Waits (call deadlines, reconnection backoff, {@link
+ * #awaitReady}) are waits on the real clock. The wall clock is read only to measure the
+ * invalidation lag shown in {@link #stats()}, against Global's wall-clock time of the delete.
  */
 public final class LocalStore implements Dstore {
   private static final HexFormat HEX = HexFormat.of();
 
   private final String target;
   private final DstoreOptions options;
+  private final ManagedChannel channel;
   private final ManagedChannel ownedChannel;
   private final GlobalCalls calls;
   private final ValueCache cache;
@@ -54,22 +61,20 @@ public final class LocalStore implements Dstore {
   private final Subscription subscription; // null for a thin client
   private final ScheduledExecutorService scheduler;
   private final ExecutorService async;
+  private final Readiness readiness = new Readiness();
   private volatile boolean closed;
 
   private LocalStore(
-      String target,
-      ManagedChannel channel,
-      boolean ownsChannel,
-      DstoreOptions options,
-      Ticker ticker) {
+      String target, ManagedChannel channel, boolean ownsChannel, DstoreOptions options) {
     this.target = target;
     this.options = options;
+    this.channel = channel;
     this.ownedChannel = ownsChannel ? channel : null;
     this.calls = new GlobalCalls(channel, target, options.requestTimeout(), options.chunkSize());
     boolean coherent = options.coherentCache();
     this.cache =
         new ValueCache(coherent ? options.cacheSizeBytes() : 0, options.maxCachedValueBytes());
-    this.lease = new Lease(ticker);
+    this.lease = new Lease(options.nanoClock(), readiness::signal);
     this.scheduler =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -94,21 +99,26 @@ public final class LocalStore implements Dstore {
             : null;
   }
 
-  /** See {@link Dstore#connect(String, DstoreOptions)}. */
+  /**
+   * See {@link Dstore#connect(String, DstoreOptions)}.
+   *
+   * @throws DstoreException INVALID_ARGUMENT for a malformed target or options that cannot be used;
+   *     nothing else
+   */
   public static Dstore connect(String target, DstoreOptions options) {
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(options, "options");
     ManagedChannel channel = Channels.open(target, options);
-    return new LocalStore(target, channel, true, options, Ticker.systemTicker()).start();
+    return new LocalStore(target, channel, true, options).start();
   }
 
   /**
-   * A Local over a channel the caller made (in-process transport in tests), with an injected clock.
-   * The caller keeps ownership of the channel.
+   * A Local over a channel the caller made (in-process transport in this package's tests). The
+   * caller keeps ownership of the channel. Its clock is the options' {@link
+   * DstoreOptions#nanoClock()}, as for {@link #connect}.
    */
-  public static LocalStore create(
-      String target, ManagedChannel channel, DstoreOptions options, Ticker ticker) {
-    return new LocalStore(target, channel, false, options, ticker).start();
+  static LocalStore create(String target, ManagedChannel channel, DstoreOptions options) {
+    return new LocalStore(target, channel, false, options).start();
   }
 
   private LocalStore start() {
@@ -516,9 +526,70 @@ public final class LocalStore implements Dstore {
   // ---- state --------------------------------------------------------------
 
   @Override
+  public void awaitReady(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative()) {
+      throw new DstoreException(
+          ErrorCode.INVALID_ARGUMENT, "timeout must not be negative, got " + timeout);
+    }
+    long nanos;
+    try {
+      nanos = timeout.toNanos();
+    } catch (ArithmeticException e) {
+      nanos = Long.MAX_VALUE; // centuries: as good as forever
+    }
+    boolean ready;
+    try {
+      ready = readiness.await(() -> closed || ready(), nanos);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DstoreException(
+          ErrorCode.UNAVAILABLE,
+          "interrupted while waiting for this Local to be ready (" + waitingFor() + ")",
+          e);
+    }
+    checkOpen();
+    if (!ready) {
+      throw new DstoreException(
+          ErrorCode.UNAVAILABLE,
+          "this Local is not ready after " + timeout.toMillis() + " ms: " + waitingFor());
+    }
+  }
+
+  /**
+   * Whether the Local can serve: subscribed, in sync and leased; for a thin client, connected.
+   * Called by {@link Readiness} waiters: whatever makes it true signals {@link #readiness}.
+   */
+  private boolean ready() {
+    if (subscription == null) {
+      ConnectivityState state = channel.getState(true); // true: connect if idle
+      if (state == ConnectivityState.READY) {
+        return true;
+      }
+      channel.notifyWhenStateChanged(state, readiness::signal);
+      return false;
+    }
+    return subscription.connected() && lease.valid();
+  }
+
+  /** What {@link #ready()} still lacks, for the message of a wait that timed out. */
+  private String waitingFor() {
+    if (subscription == null) {
+      return "still waiting for a connection to " + target;
+    }
+    if (!subscription.joined()) {
+      return "still waiting to join Global at " + target;
+    }
+    if (!subscription.connected()) {
+      return "joined Global at " + target + ", still waiting for its subscription to be in sync";
+    }
+    return "subscribed to Global at " + target + ", still waiting for a lease";
+  }
+
+  @Override
   public LocalStats stats() {
     LatencyHistogram lag = subscription != null ? subscription.lag() : new LatencyHistogram();
-    return new LocalStats(
+    return new StatsSnapshot(
         cache.hits(),
         cache.misses(),
         cache.evictions(),

@@ -130,6 +130,13 @@ final class Subscription implements AutoCloseable {
     return attached;
   }
 
+  /** Whether Global accepted this Local as a member (its Join succeeded). */
+  boolean joined() {
+    synchronized (state) {
+      return localId != null;
+    }
+  }
+
   long appliedSeq() {
     return appliedSeq;
   }

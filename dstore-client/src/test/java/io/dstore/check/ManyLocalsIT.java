@@ -109,7 +109,7 @@ class ManyLocalsIT {
   }
 
   private static void awaitLease(Dstore local) {
-    await("a lease", () -> local.stats().leaseValid());
+    local.awaitReady(Duration.ofSeconds(60));
   }
 
   private static void awaitRevalidatedLease(Dstore local) {

@@ -5,7 +5,6 @@ import io.dstore.DstoreOptions;
 import io.dstore.server.Coherence;
 import io.dstore.server.GlobalServer;
 import io.dstore.server.Storage;
-import io.dstore.testing.Await;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import java.io.IOException;
@@ -79,8 +78,8 @@ final class LocalFixture implements AutoCloseable {
             channel,
             options.toBuilder()
                 .reconnectBackoff(Duration.ofMillis(5), Duration.ofMillis(50))
-                .build(),
-            ticker);
+                .nanoClock(ticker::read)
+                .build());
     locals.add(local);
     return local;
   }
@@ -93,7 +92,7 @@ final class LocalFixture implements AutoCloseable {
   }
 
   static void awaitLease(LocalStore local) {
-    Await.until("the Local's lease", () -> local.stats().leaseValid());
+    local.awaitReady(Duration.ofSeconds(20));
   }
 
   @Override

@@ -201,7 +201,7 @@ class LocalStoreTest {
     // The holdout is cut off with a lease: the delete must wait for that lease to run out.
     partition.cut();
     ServerInternals.hub(fixture.server).dropSubscriptions();
-    Await.until("the reader's new subscription", () -> reader.stats().connected());
+    reader.awaitReady(Duration.ofSeconds(20)); // its new subscription
     CompletableFuture<Long> delete = writer.deleteAsync(b("k"));
     Await.until(
         "the reader to apply the invalidation", () -> reader.stats().invalidationsApplied() == 1);
@@ -262,7 +262,7 @@ class LocalStoreTest {
     assertThat(delete.get(20, TimeUnit.SECONDS)).isPositive();
     assertThat(b.stats().replays()).isEqualTo(1);
     assertThat(b.isCached(b("gone"))).isFalse();
-    Await.until("b's lease", () -> b.stats().leaseValid());
+    b.awaitReady(Duration.ofSeconds(20));
     assertThat(b.isCached(b("kept"))).as("kept without a wipe").isTrue();
     assertThat(b.stats().revalidations()).isZero();
   }
@@ -289,7 +289,7 @@ class LocalStoreTest {
       first.get(20, TimeUnit.SECONDS);
       second.get(20, TimeUnit.SECONDS);
       Await.until("b to revalidate", () -> b.stats().revalidations() == 1);
-      Await.until("b's lease", () -> b.stats().leaseValid());
+      b.awaitReady(Duration.ofSeconds(20));
       assertThat(b.stats().replays()).isZero();
       assertThat(b.isCached(b("gone1"))).isFalse();
       assertThat(b.isCached(b("gone2"))).isFalse();
@@ -310,7 +310,7 @@ class LocalStoreTest {
     fixture.storage.delete(b("k0")); // deleted while the Local could not hear of it
     fixture.restartGlobal();
     Await.until("the Local to revalidate", () -> local.stats().revalidations() == 1);
-    Await.until("the Local's new lease", () -> local.stats().leaseValid());
+    local.awaitReady(Duration.ofSeconds(20));
     LocalStats before = local.stats();
     for (int i = 1; i < n; i++) {
       assertThat(local.getEntry(b("k" + i)).fromCache()).as("k" + i + " kept").isTrue();

@@ -3,7 +3,6 @@ package io.dstore.internal;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.benmanes.caffeine.cache.Ticker;
 import com.google.protobuf.ByteString;
 import io.dstore.DstoreOptions;
 import io.dstore.proto.Event;
@@ -58,10 +57,9 @@ class SubscriptionGapTest {
             channel,
             DstoreOptions.builder()
                 .reconnectBackoff(Duration.ofMillis(5), Duration.ofMillis(50))
-                .build(),
-            Ticker.systemTicker());
+                .build());
     Await.until("the first subscription", () -> global.streams.size() == 1);
-    Await.until("the lease", () -> local.stats().leaseValid());
+    local.awaitReady(Duration.ofSeconds(20));
   }
 
   @AfterEach

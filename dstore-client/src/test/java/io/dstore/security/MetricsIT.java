@@ -36,7 +36,7 @@ class MetricsIT {
             DstoreOptions.builder()
                 .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
                 .build());
-    Await.until("the Local's subscription", () -> local.stats().leaseValid());
+    local.awaitReady(Duration.ofSeconds(20));
   }
 
   @AfterEach

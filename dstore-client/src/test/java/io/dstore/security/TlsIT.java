@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.dstore.Dstore;
 import io.dstore.DstoreOptions;
 import io.dstore.server.GlobalServer;
-import io.dstore.testing.Await;
 import io.dstore.testing.Certificates;
 import io.dstore.wire.DstoreException;
 import io.dstore.wire.ErrorCode;
@@ -67,7 +66,7 @@ class TlsIT {
   void aLocalTrustingTheCaTalksTls() throws Exception {
     startGlobal(false);
     local = Dstore.connect(global.address(), options().tlsCa(certs.caCert).build());
-    Await.until("the Local's lease over TLS", () -> local.stats().leaseValid());
+    local.awaitReady(Duration.ofSeconds(20));
     local.put(b("k"), b("over TLS"));
     assertThat(local.get(b("k"))).isEqualTo(b("over TLS"));
     assertThat(local.getEntry(b("k")).fromCache()).isTrue();
@@ -129,7 +128,7 @@ class TlsIT {
                 .build());
     local.put(b("k"), b("mutual"));
     assertThat(local.get(b("k"))).isEqualTo(b("mutual"));
-    Await.until("the Local's lease over mutual TLS", () -> local.stats().leaseValid());
+    local.awaitReady(Duration.ofSeconds(20));
   }
 
   private void assertRefused() {

@@ -7,7 +7,6 @@ import io.dstore.Dstore;
 import io.dstore.DstoreOptions;
 import io.dstore.server.GlobalServer;
 import io.dstore.server.internal.ServerInternals;
-import io.dstore.testing.Await;
 import io.dstore.wire.DstoreException;
 import io.dstore.wire.ErrorCode;
 import java.nio.charset.StandardCharsets;
@@ -54,7 +53,7 @@ class TokenIT {
   @Test
   void aLocalWithTheTokenIsServedAndCaches() {
     local = Dstore.connect(global.address(), options().token(TOKEN).build());
-    Await.until("the lease", () -> local.stats().leaseValid());
+    local.awaitReady(Duration.ofSeconds(20));
     local.put(b("k"), b("v"));
     assertThat(local.getEntry(b("k")).fromCache()).isTrue();
     assertThat(local.delete(b("k"))).isPositive();

@@ -8,10 +8,10 @@ import io.dstore.server.GlobalServer;
 import io.dstore.testing.MetricsPage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,13 +31,7 @@ class DaemonTwoProcessesIT {
   void start() throws Exception {
     global = GlobalServer.builder().listen("127.0.0.1", 0).build().start();
     local = Dstore.connect(global.address(), DstoreOptions.defaults());
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!local.stats().leaseValid()) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("the daemon's Local got no lease");
-      }
-      LockSupport.parkNanos(1_000_000);
-    }
+    local.awaitReady(Duration.ofSeconds(20));
     daemon =
         DstoreDaemon.builder()
             .listen("127.0.0.1", 0)

@@ -3,12 +3,10 @@ package io.dstore.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.github.benmanes.caffeine.cache.Ticker;
 import com.google.protobuf.ByteString;
 import io.dstore.Dstore;
 import io.dstore.DstoreOptions;
 import io.dstore.Entry;
-import io.dstore.internal.LocalStore;
 import io.dstore.proto.GlobalGrpc;
 import io.dstore.proto.JoinRequest;
 import io.dstore.proto.PutChunk;
@@ -22,7 +20,7 @@ import io.dstore.wire.GrpcErrors;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -31,44 +29,35 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A Local daemon over in-process gRPC: thin clients share its Local's cache, errors keep their
- * codes, streams move large values, and Global's own calls are refused.
+ * A Local daemon in front of a Global, both on loopback sockets: thin clients share its Local's
+ * cache, errors keep their codes, streams move large values, and Global's own calls are refused.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class DstoreDaemonTest {
 
   private final List<AutoCloseable> closing = new ArrayList<>();
   private GlobalServer global;
-  private LocalStore local;
+  private Dstore local;
   private DstoreDaemon daemon;
-  private String daemonName;
 
   @BeforeEach
   void start() throws Exception {
-    String globalName = "global-" + UUID.randomUUID();
     global =
-        GlobalServer.builder().inProcess(globalName).startupGrace(Duration.ZERO).build().start();
-    ManagedChannel toGlobal = InProcessChannelBuilder.forName(globalName).build();
-    closing.add(toGlobal::shutdownNow);
-    local =
-        LocalStore.create(globalName, toGlobal, DstoreOptions.defaults(), Ticker.systemTicker());
-    await("the daemon's Local to hold a lease", () -> local.stats().leaseValid());
-    daemonName = "daemon-" + UUID.randomUUID();
+        GlobalServer.builder().listen("127.0.0.1", 0).startupGrace(Duration.ZERO).build().start();
+    local = Dstore.connect(global.address(), DstoreOptions.defaults());
+    local.awaitReady(Duration.ofSeconds(20));
     daemon =
         DstoreDaemon.builder()
-            .inProcess(daemonName)
+            .listen("127.0.0.1", 0)
             .local(local)
             .maxMessageBytes(64 << 10)
             .idleStreamTimeout(Duration.ofMillis(300))
@@ -86,19 +75,18 @@ class DstoreDaemonTest {
     global.close();
   }
 
+  /** A raw channel to the daemon, for calls no {@link Dstore} makes. */
   private ManagedChannel channel() {
-    ManagedChannel c = InProcessChannelBuilder.forName(daemonName).build();
+    ManagedChannel c = NettyChannelBuilder.forTarget(daemon.address()).usePlaintext().build();
     closing.add(c::shutdownNow);
     return c;
   }
 
   private Dstore thinClient() {
-    LocalStore thin =
-        LocalStore.create(
-            daemonName,
-            channel(),
-            DstoreOptions.builder().coherentCache(false).chunkSize(16 << 10).build(),
-            Ticker.systemTicker());
+    Dstore thin =
+        Dstore.connect(
+            daemon.address(),
+            DstoreOptions.builder().coherentCache(false).chunkSize(16 << 10).build());
     closing.add(thin);
     return thin;
   }
@@ -122,11 +110,7 @@ class DstoreDaemonTest {
   @Test
   void aValueFromGlobalIsAMissFirstAndAHitAfter() throws Exception {
     try (Dstore direct =
-        LocalStore.create(
-            "g",
-            channelTo(global),
-            DstoreOptions.builder().coherentCache(false).build(),
-            Ticker.systemTicker())) {
+        Dstore.connect(global.address(), DstoreOptions.builder().coherentCache(false).build())) {
       direct.put(b("elsewhere"), b("from Global"));
     }
     Dstore thin = thinClient();
@@ -134,12 +118,6 @@ class DstoreDaemonTest {
     assertThat(thin.getEntry(b("elsewhere")).fromCache()).isTrue();
     assertThat(thin.stat(b("elsewhere")).size()).isEqualTo(11);
     assertThat(thin.get(b("elsewhere"), 5, 6)).isEqualTo(b("Global"));
-  }
-
-  private ManagedChannel channelTo(GlobalServer server) {
-    ManagedChannel c = InProcessChannelBuilder.forName(server.host()).build();
-    closing.add(c::shutdownNow);
-    return c;
   }
 
   @Test
@@ -235,18 +213,19 @@ class DstoreDaemonTest {
 
   @Test
   void aDaemonWithATokenRefusesOthers() throws Exception {
-    String name = "daemon-" + UUID.randomUUID();
     try (DstoreDaemon guarded =
-        DstoreDaemon.builder().inProcess(name).local(local).token("daemon-token").build().start()) {
-      ManagedChannel c = InProcessChannelBuilder.forName(name).build();
-      closing.add(c::shutdownNow);
+        DstoreDaemon.builder()
+            .listen("127.0.0.1", 0)
+            .local(local)
+            .token("daemon-token")
+            .build()
+            .start()) {
       Dstore without =
-          LocalStore.create(
-              name, c, DstoreOptions.builder().coherentCache(false).build(), Ticker.systemTicker());
+          Dstore.connect(guarded.address(), DstoreOptions.builder().coherentCache(false).build());
       closing.add(without);
       assertCode(() -> without.put(b("k"), b("v")), ErrorCode.UNAUTHENTICATED);
       assertThat(global.storage().keyCount()).isZero();
-      assertThat(guarded.address()).isEqualTo(name);
+      assertThat(guarded.address()).isEqualTo("127.0.0.1:" + guarded.port());
     }
   }
 
@@ -280,15 +259,5 @@ class DstoreDaemonTest {
       @Override
       public void onCompleted() {}
     };
-  }
-
-  private static void await(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      LockSupport.parkNanos(1_000_000);
-    }
   }
 }

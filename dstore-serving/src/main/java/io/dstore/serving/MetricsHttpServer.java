@@ -28,14 +28,18 @@ final class MetricsHttpServer implements AutoCloseable {
     this.executor = executor;
   }
 
-  /** Binds {@code host:port} (0 picks a free port) and starts serving. */
+  /**
+   * Binds {@code host:port} (0 picks a free port) and starts serving.
+   *
+   * @throws MetricsEndpointException if the address cannot be bound
+   */
   static MetricsHttpServer start(String host, int port, PrometheusMeterRegistry registry)
       throws IOException {
     HttpServer server;
     try {
       server = HttpServer.create(new InetSocketAddress(host, port), 16);
     } catch (IOException e) {
-      throw new IOException(
+      throw new MetricsEndpointException(
           "cannot serve metrics on " + host + ":" + port + ": " + e.getMessage(), e);
     }
     ExecutorService executor =

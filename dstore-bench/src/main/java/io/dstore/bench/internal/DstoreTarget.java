@@ -168,21 +168,17 @@ final class DstoreTarget implements AutoCloseable {
     }
 
     void awaitLease(Duration timeout) {
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (!dstore.stats().leaseValid()) {
-        if (System.nanoTime() - deadline > 0) {
-          dstore.close();
-          throw new BenchException(
-              "a dstore Local did not get its lease from Global within "
-                  + timeout.toSeconds()
-                  + " s");
-        }
-        try {
-          Thread.sleep(5); // polling a remote condition with a deadline; not synchronisation
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new BenchException("interrupted", e);
-        }
+      try {
+        dstore.awaitReady(timeout);
+      } catch (DstoreException e) {
+        dstore.close();
+        throw new BenchException(
+            "a dstore Local did not get its lease from Global within "
+                + timeout.toSeconds()
+                + " s ("
+                + e.getMessage()
+                + ")",
+            e);
       }
     }
 

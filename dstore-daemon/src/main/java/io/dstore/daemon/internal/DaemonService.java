@@ -303,15 +303,15 @@ public final class DaemonService extends GlobalGrpc.GlobalImplBase {
     }
 
     void send(GetChunk chunk) {
-      long deadline = System.nanoTime() + idleTimeout.toNanos();
+      // A timed wait on the condition, which counts down itself: no clock is read here.
+      long left = idleTimeout.toNanos();
       lock.lock();
       try {
         while (!out.isReady() && !cancelled) {
-          long left = deadline - System.nanoTime();
           if (left <= 0) {
             throw new Idle();
           }
-          ready.awaitNanos(left);
+          left = ready.awaitNanos(left);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
