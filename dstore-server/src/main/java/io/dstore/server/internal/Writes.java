@@ -1,5 +1,7 @@
 package io.dstore.server.internal;
 
+import io.dstore.wire.DstoreException;
+
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.dstore.proto.PutResponse;
@@ -137,6 +139,9 @@ final class Writes {
   static StatusRuntimeException report(Throwable e, Logger log) {
     if (e instanceof StatusRuntimeException s) {
       return s;
+    }
+    if (e instanceof DstoreException) {
+      return GrpcErrors.toStatus(e); // a deliberate refusal (a bad range, say), not a fault
     }
     log.error("request failed inside Global", e);
     return GrpcErrors.toStatus(e);
