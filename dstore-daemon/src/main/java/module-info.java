@@ -3,7 +3,7 @@
  */
 module io.dstore.daemon {
   requires transitive io.dstore.client;
-  requires io.dstore.serving;
+  requires transitive io.dstore.serving;
   requires micrometer.core;
   requires micrometer.registry.prometheus;
   requires org.slf4j;

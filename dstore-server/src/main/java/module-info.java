@@ -4,7 +4,7 @@
  */
 module io.dstore.server {
   requires transitive io.dstore.proto;
-  requires io.dstore.serving;
+  requires transitive io.dstore.serving;
   requires rocksdbjni;
   requires micrometer.core;
   requires micrometer.registry.prometheus;

@@ -5,10 +5,9 @@ import static java.util.Objects.requireNonNull;
 import io.dstore.Dstore;
 import io.dstore.daemon.internal.DaemonMetrics;
 import io.dstore.daemon.internal.DaemonService;
+import io.dstore.serving.ServerOptions;
 import io.dstore.serving.ServerStack;
-import io.dstore.wire.BearerToken;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -72,21 +71,13 @@ public final class DstoreDaemon implements AutoCloseable {
       metrics = new DaemonMetrics(local);
       DaemonService service =
           new DaemonService(
-              local, config.maxMessageBytes - (16 << 10), executor, config.idleStreamTimeout);
+              local, config.maxMessageBytes() - (16 << 10), executor, config.idleStreamTimeout());
       ServerStack.Builder stack =
           ServerStack.builder("this Local daemon", service)
-              .inProcess(config.inProcessName)
-              .listen(config.host, config.port)
-              .tls(config.tlsCert, config.tlsKey)
-              .tlsClientCa(config.tlsClientCa)
-              .token(config.token)
-              .maxMessageBytes(config.maxMessageBytes)
-              .maxStreamsPerConnection(config.maxStreamsPerConnection)
+              .options(config)
+              .registry(metrics.registry())
               .executor(executor)
               .metricsInterceptor(metrics.interceptor());
-      if (config.metricsHost != null) {
-        stack.metrics(metrics.registry(), config.metricsHost, config.metricsPort);
-      }
       try {
         server = stack.start();
       } catch (IOException | RuntimeException e) {
@@ -108,19 +99,21 @@ public final class DstoreDaemon implements AutoCloseable {
   /** The port bound (the real one when 0 was asked for); -1 in process. */
   public int port() {
     synchronized (lifecycle) {
-      if (config.inProcessName != null) {
+      if (config.inProcessName() != null) {
         return -1;
       }
-      return server != null ? server.port() : config.port;
+      return server != null ? server.port() : config.listenPort();
     }
   }
 
   /** {@code host:port} as clients should be given it (the in-process name in process). */
   public String address() {
-    if (config.inProcessName != null) {
-      return config.inProcessName;
+    String inProcess = config.inProcessName();
+    if (inProcess != null) {
+      return inProcess;
     }
-    String host = config.host.contains(":") ? "[" + config.host + "]" : config.host;
+    String host = config.listenHost();
+    host = host.contains(":") ? "[" + host + "]" : host;
     return host + ":" + port();
   }
 
@@ -177,101 +170,21 @@ public final class DstoreDaemon implements AutoCloseable {
   }
 
   /** Configures a {@link DstoreDaemon}; every setter validates its argument at once. */
-  public static final class Builder {
-    private String host = "127.0.0.1";
-    private int port = 50052;
-    private @Nullable String inProcessName;
+  public static final class Builder extends ServerOptions<Builder> {
     private @Nullable Dstore local;
-    private @Nullable Path tlsCert;
-    private @Nullable Path tlsKey;
-    private @Nullable Path tlsClientCa;
-    private @Nullable BearerToken token;
-    private @Nullable String metricsHost;
-    private int metricsPort;
-    private int maxMessageBytes = 4 << 20;
-    private int maxStreamsPerConnection = 1_000;
-    private Duration idleStreamTimeout = Duration.ofSeconds(30);
 
-    private Builder() {}
-
-    /** Address to listen on (default 127.0.0.1:50052); port 0 picks a free port. */
-    public Builder listen(String host, int port) {
-      this.host = requireNonNull(host, "host");
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port must be 0..65535, got " + port);
-      }
-      this.port = port;
-      return this;
+    private Builder() {
+      super(50052);
     }
 
-    /** Serve over gRPC's in-process transport under {@code name} (tests); TLS does not apply. */
-    public Builder inProcess(String name) {
-      this.inProcessName = requireNonNull(name, "name");
+    @Override
+    protected Builder self() {
       return this;
     }
 
     /** The Local whose cache is shared (required). The daemon does not close it. */
     public Builder local(Dstore local) {
       this.local = requireNonNull(local, "local");
-      return this;
-    }
-
-    /** Serve TLS with this certificate chain and PKCS#8 private key (PEM files). */
-    public Builder tls(Path certChainPem, Path privateKeyPem) {
-      this.tlsCert = requireNonNull(certChainPem, "certChainPem");
-      this.tlsKey = requireNonNull(privateKeyPem, "privateKeyPem");
-      return this;
-    }
-
-    /** Mutual TLS: require client certificates signed by a CA in this PEM file. */
-    public Builder tlsClientCa(Path caPem) {
-      this.tlsClientCa = requireNonNull(caPem, "caPem");
-      return this;
-    }
-
-    /** Require {@code authorization: Bearer <token>} on every call (printable ASCII). */
-    public Builder token(String token) {
-      this.token = BearerToken.of(requireNonNull(token, "token"));
-      return this;
-    }
-
-    /** Serve metrics at {@code http://host:port/metrics}; port 0 picks a free port. */
-    public Builder metricsListen(String host, int port) {
-      requireNonNull(host, "host");
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("metrics port must be 0..65535, got " + port);
-      }
-      this.metricsHost = host;
-      this.metricsPort = port;
-      return this;
-    }
-
-    /** Largest message accepted (default 4 MiB); larger values travel as streams. */
-    public Builder maxMessageBytes(int bytes) {
-      if (bytes < 64 << 10) {
-        throw new IllegalArgumentException("max message size must be >= 64 KiB, got " + bytes);
-      }
-      this.maxMessageBytes = bytes;
-      return this;
-    }
-
-    /** Concurrent calls per connection (default 1,000; HTTP/2 streams, sockets only). */
-    public Builder maxStreamsPerConnection(int streams) {
-      if (streams < 1) {
-        throw new IllegalArgumentException(
-            "max streams per connection must be >= 1, got " + streams);
-      }
-      this.maxStreamsPerConnection = streams;
-      return this;
-    }
-
-    /** How long a stream may make no progress before it is cut off (default 30 s). */
-    public Builder idleStreamTimeout(Duration timeout) {
-      requireNonNull(timeout, "timeout");
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("idle stream timeout must be positive, got " + timeout);
-      }
-      this.idleStreamTimeout = timeout;
       return this;
     }
 
@@ -283,10 +196,7 @@ public final class DstoreDaemon implements AutoCloseable {
       if (local == null) {
         throw new IllegalStateException("a daemon needs the Local it serves: call local(dstore)");
       }
-      if (tlsClientCa != null && tlsCert == null) {
-        throw new IllegalArgumentException(
-            "client certificates (tlsClientCa) need TLS: give tls(certificate, key) as well");
-      }
+      checkConsistent();
       return new DstoreDaemon(this, local);
     }
   }

@@ -13,12 +13,11 @@ import io.dstore.server.internal.Limits;
 import io.dstore.server.internal.ServerInternals;
 import io.dstore.server.internal.ServerSetup;
 import io.dstore.server.internal.SubscriptionLimiter;
+import io.dstore.serving.ServerOptions;
 import io.dstore.serving.ServerStack;
-import io.dstore.wire.BearerToken;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.concurrent.ExecutorService;
@@ -62,7 +61,7 @@ public final class GlobalServer implements AutoCloseable {
   public static final long DEFAULT_MAX_VALUE_BYTES = 1L << 30;
 
   /** 4 MiB. */
-  public static final int DEFAULT_MAX_MESSAGE_BYTES = 4 << 20;
+  public static final int DEFAULT_MAX_MESSAGE_BYTES = ServerOptions.DEFAULT_MAX_MESSAGE_BYTES;
 
   /** 2 seconds. */
   public static final Duration DEFAULT_LEASE = Duration.ofSeconds(2);
@@ -71,13 +70,15 @@ public final class GlobalServer implements AutoCloseable {
   public static final int DEFAULT_INVALIDATION_LOG = 100_000;
 
   /** 1,000 concurrent calls (HTTP/2 streams) per connection. */
-  public static final int DEFAULT_MAX_STREAMS_PER_CONNECTION = 1_000;
+  public static final int DEFAULT_MAX_STREAMS_PER_CONNECTION =
+      ServerOptions.DEFAULT_MAX_STREAMS_PER_CONNECTION;
 
   /** 10,000 connections. */
   public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
 
   /** 30 seconds. */
-  public static final Duration DEFAULT_IDLE_STREAM_TIMEOUT = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_IDLE_STREAM_TIMEOUT =
+      ServerOptions.DEFAULT_IDLE_STREAM_TIMEOUT;
 
   /** 10,000 subscriptions, one per connected Local. */
   public static final int DEFAULT_MAX_SUBSCRIPTIONS = 10_000;
@@ -146,7 +147,8 @@ public final class GlobalServer implements AutoCloseable {
               config.invalidationLogSize,
               config.nanoClock,
               timers);
-      Limits limits = new Limits(config.maxKeyBytes, config.maxValueBytes, config.maxMessageBytes);
+      Limits limits =
+          new Limits(config.maxKeyBytes, config.maxValueBytes, config.maxMessageBytes());
       ConnectionLimiter connections = new ConnectionLimiter(config.maxConnections);
       SubscriptionLimiter subscriptions = new SubscriptionLimiter(config.maxSubscriptions);
       registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -168,17 +170,12 @@ public final class GlobalServer implements AutoCloseable {
                   metrics),
               limits,
               callbacks,
-              ServerSetup.idleTimeout(timers, config.idleStreamTimeout, config.nanoClock),
+              ServerSetup.idleTimeout(timers, config.idleStreamTimeout(), config.nanoClock),
               metrics);
       ServerStack.Builder stack =
           ServerStack.builder("Global", service)
-              .inProcess(config.inProcessName)
-              .listen(config.host, config.port)
-              .tls(config.tlsCert, config.tlsKey)
-              .tlsClientCa(config.tlsClientCa)
-              .token(config.token)
-              .maxMessageBytes(config.maxMessageBytes)
-              .maxStreamsPerConnection(config.maxStreamsPerConnection)
+              .options(config)
+              .registry(registry)
               .executor(callbacks)
               .callExecutor(new CallExecutors(callbacks))
               // Outermost last: metrics see every refusal; the token is checked before anything
@@ -187,9 +184,6 @@ public final class GlobalServer implements AutoCloseable {
               .outerInterceptors(connections)
               .metricsInterceptor(metrics.interceptor())
               .transportFilter(connections);
-      if (config.metricsHost != null) {
-        stack.metrics(registry, config.metricsHost, config.metricsPort);
-      }
       try {
         server = stack.start();
       } catch (IOException | RuntimeException e) {
@@ -206,7 +200,7 @@ public final class GlobalServer implements AutoCloseable {
           server.describeSecurity(),
           server.metricsPort() >= 0
               ? ", metrics on http://"
-                  + config.metricsHost
+                  + config.metricsHost()
                   + ":"
                   + server.metricsPort()
                   + "/metrics"
@@ -217,16 +211,17 @@ public final class GlobalServer implements AutoCloseable {
 
   /** The host the server listens on (or the in-process name). */
   public String host() {
-    return config.inProcessName != null ? config.inProcessName : config.host;
+    String inProcess = config.inProcessName();
+    return inProcess != null ? inProcess : config.listenHost();
   }
 
   /** The port bound (the real one when 0 was asked for); -1 for an in-process server. */
   public int port() {
     synchronized (lifecycle) {
-      if (config.inProcessName != null) {
+      if (config.inProcessName() != null) {
         return -1;
       }
-      return server != null ? server.port() : config.port;
+      return server != null ? server.port() : config.listenPort();
     }
   }
 
@@ -344,10 +339,7 @@ public final class GlobalServer implements AutoCloseable {
   }
 
   /** Configures a {@link GlobalServer}; every setter validates its argument at once. */
-  public static final class Builder {
-    private String host = "127.0.0.1";
-    private int port = 50051;
-    private @Nullable String inProcessName;
+  public static final class Builder extends ServerOptions<Builder> {
     private @Nullable Storage storage;
     private Coherence coherence = Coherence.STRICT;
     private Duration lease = DEFAULT_LEASE;
@@ -356,35 +348,17 @@ public final class GlobalServer implements AutoCloseable {
     private int invalidationLogSize = DEFAULT_INVALIDATION_LOG;
     private int maxKeyBytes = DEFAULT_MAX_KEY_BYTES;
     private long maxValueBytes = DEFAULT_MAX_VALUE_BYTES;
-    private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
     private LongSupplier nanoClock = System::nanoTime;
     private InstantSource wallClock = InstantSource.system();
-    private int maxStreamsPerConnection = DEFAULT_MAX_STREAMS_PER_CONNECTION;
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
-    private Duration idleStreamTimeout = DEFAULT_IDLE_STREAM_TIMEOUT;
     private int maxSubscriptions = DEFAULT_MAX_SUBSCRIPTIONS;
-    private @Nullable Path tlsCert;
-    private @Nullable Path tlsKey;
-    private @Nullable Path tlsClientCa;
-    private @Nullable BearerToken token;
-    private @Nullable String metricsHost;
-    private int metricsPort;
 
-    private Builder() {}
-
-    /** Address to listen on (default 127.0.0.1:50051); port 0 picks a free port. */
-    public Builder listen(String host, int port) {
-      this.host = requireNonNull(host, "host");
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port must be 0..65535, got " + port);
-      }
-      this.port = port;
-      return this;
+    private Builder() {
+      super(50051);
     }
 
-    /** Serve over gRPC's in-process transport under {@code name}, without a socket (tests). */
-    public Builder inProcess(String name) {
-      this.inProcessName = requireNonNull(name, "name");
+    @Override
+    protected Builder self() {
       return this;
     }
 
@@ -450,30 +424,6 @@ public final class GlobalServer implements AutoCloseable {
       return this;
     }
 
-    /** Largest gRPC message accepted (default 4 MiB); larger values must be streamed. */
-    public Builder maxMessageBytes(int bytes) {
-      if (bytes < 64 << 10) {
-        throw new IllegalArgumentException("max message size must be >= 64 KiB, got " + bytes);
-      }
-      this.maxMessageBytes = bytes;
-      return this;
-    }
-
-    /**
-     * Concurrent calls per connection (default 1,000), sent to clients as HTTP/2's {@code
-     * SETTINGS_MAX_CONCURRENT_STREAMS}. A client at the limit queues further calls until one ends
-     * (grpc-java does), so this bounds the server's work per connection without failing calls; a
-     * client that ignores the setting has its extra streams reset. Sockets only.
-     */
-    public Builder maxStreamsPerConnection(int streams) {
-      if (streams < 1) {
-        throw new IllegalArgumentException(
-            "max streams per connection must be >= 1, got " + streams);
-      }
-      this.maxStreamsPerConnection = streams;
-      return this;
-    }
-
     /**
      * Connections that may make calls at once (default 10,000). Calls on connections beyond it are
      * refused with RESOURCE_EXHAUSTED ({@code too many connections}) until another closes.
@@ -487,15 +437,6 @@ public final class GlobalServer implements AutoCloseable {
     }
 
     /**
-     * How long an upload may receive nothing, or a download's client read nothing, before the
-     * stream is cut off with DEADLINE_EXCEEDED (default 30 s). A cut-off upload leaves nothing.
-     */
-    public Builder idleStreamTimeout(Duration timeout) {
-      this.idleStreamTimeout = positive(timeout, "idle stream timeout");
-      return this;
-    }
-
-    /**
      * Subscriptions (connected Locals) open at once (default 10,000); one more is refused with
      * RESOURCE_EXHAUSTED ({@code too many subscriptions}).
      */
@@ -504,50 +445,6 @@ public final class GlobalServer implements AutoCloseable {
         throw new IllegalArgumentException("max subscriptions must be >= 1, got " + subscriptions);
       }
       this.maxSubscriptions = subscriptions;
-      return this;
-    }
-
-    /**
-     * Serve TLS with this certificate chain and private key (PEM files; the key in PKCS#8, {@code
-     * BEGIN PRIVATE KEY}). The files are read at {@link GlobalServer#start()}. Ignored by
-     * in-process servers, which have no socket.
-     */
-    public Builder tls(Path certChainPem, Path privateKeyPem) {
-      this.tlsCert = requireNonNull(certChainPem, "certChainPem");
-      this.tlsKey = requireNonNull(privateKeyPem, "privateKeyPem");
-      return this;
-    }
-
-    /**
-     * Mutual TLS: require every client to present a certificate signed by a CA in this PEM file;
-     * the handshake fails for any other client. Needs {@link #tls}.
-     */
-    public Builder tlsClientCa(Path caPem) {
-      this.tlsClientCa = requireNonNull(caPem, "caPem");
-      return this;
-    }
-
-    /**
-     * Require {@code authorization: Bearer <token>} on every call to the dstore service (not the
-     * health service). Surrounding white space is stripped; the token must then be printable ASCII
-     * without spaces (it travels in an HTTP/2 header). It is kept only as given and never logged.
-     */
-    public Builder token(String token) {
-      this.token = BearerToken.of(requireNonNull(token, "token"));
-      return this;
-    }
-
-    /**
-     * Serve the metrics at {@code http://host:port/metrics} (Prometheus text format); port 0 picks
-     * a free port, see {@link GlobalServer#metricsPort()}. Off by default.
-     */
-    public Builder metricsListen(String host, int port) {
-      requireNonNull(host, "host");
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("metrics port must be 0..65535, got " + port);
-      }
-      this.metricsHost = host;
-      this.metricsPort = port;
       return this;
     }
 
@@ -575,10 +472,7 @@ public final class GlobalServer implements AutoCloseable {
         throw new IllegalArgumentException(
             "renew interval " + renewInterval + " must be shorter than the lease " + lease);
       }
-      if (tlsClientCa != null && tlsCert == null) {
-        throw new IllegalArgumentException(
-            "client certificates (tlsClientCa) need TLS: give tls(certificate, key) as well");
-      }
+      checkConsistent();
       return new GlobalServer(this);
     }
 

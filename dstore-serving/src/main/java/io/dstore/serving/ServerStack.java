@@ -2,7 +2,6 @@ package io.dstore.serving;
 
 import static java.util.Objects.requireNonNull;
 
-import io.dstore.wire.BearerToken;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -67,7 +66,7 @@ public final class ServerStack {
     return logger;
   }
 
-  private final Builder config;
+  private final ServerOptions<?> config;
   private final Server server;
   private final HealthStatusManager health;
   private final @Nullable MetricsHttpServer metricsHttp;
@@ -75,7 +74,7 @@ public final class ServerStack {
       new java.util.concurrent.atomic.AtomicBoolean();
 
   private ServerStack(
-      Builder config,
+      ServerOptions<?> config,
       Server server,
       HealthStatusManager health,
       @Nullable MetricsHttpServer metricsHttp) {
@@ -161,15 +160,7 @@ public final class ServerStack {
   public static final class Builder {
     private final String serverName;
     private final BindableService service;
-    private String host = "127.0.0.1";
-    private int port;
-    private @Nullable String inProcessName;
-    private @Nullable Path tlsCert;
-    private @Nullable Path tlsKey;
-    private @Nullable Path tlsClientCa;
-    private @Nullable BearerToken token;
-    private int maxMessageBytes = 4 << 20;
-    private int maxStreamsPerConnection = 1_000;
+    private @Nullable ServerOptions<?> options;
     private @Nullable Executor executor;
     private io.grpc.@Nullable ServerCallExecutorSupplier callExecutorSupplier;
     private final List<ServerInterceptor> inner = new ArrayList<>();
@@ -177,58 +168,15 @@ public final class ServerStack {
     private @Nullable ServerInterceptor metricsInterceptor;
     private @Nullable ServerTransportFilter transportFilter;
     private @Nullable PrometheusMeterRegistry registry;
-    private @Nullable String metricsHost;
-    private int metricsPort;
 
     private Builder(String serverName, BindableService service) {
       this.serverName = requireNonNull(serverName, "serverName");
       this.service = requireNonNull(service, "service");
     }
 
-    /** Address to listen on; port 0 picks a free port. */
-    public Builder listen(String host, int port) {
-      this.host = requireNonNull(host, "host");
-      this.port = checkPort(port, "port");
-      return this;
-    }
-
-    /** Serve over gRPC's in-process transport under {@code name} (tests): no socket, no TLS. */
-    public Builder inProcess(@Nullable String name) {
-      this.inProcessName = name;
-      return this;
-    }
-
-    /** TLS with this certificate chain and PKCS#8 private key (PEM files), read at start. */
-    public Builder tls(@Nullable Path certChainPem, @Nullable Path privateKeyPem) {
-      if ((certChainPem == null) != (privateKeyPem == null)) {
-        throw new IllegalArgumentException("TLS needs both a certificate and its private key");
-      }
-      this.tlsCert = certChainPem;
-      this.tlsKey = privateKeyPem;
-      return this;
-    }
-
-    /** Mutual TLS: require client certificates signed by a CA in this PEM file. */
-    public Builder tlsClientCa(@Nullable Path caPem) {
-      this.tlsClientCa = caPem;
-      return this;
-    }
-
-    /** Require this bearer token on every call to the service (null: no token). */
-    public Builder token(@Nullable BearerToken token) {
-      this.token = token;
-      return this;
-    }
-
-    /** Largest message accepted. */
-    public Builder maxMessageBytes(int bytes) {
-      this.maxMessageBytes = bytes;
-      return this;
-    }
-
-    /** Concurrent calls per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; sockets only). */
-    public Builder maxStreamsPerConnection(int streams) {
-      this.maxStreamsPerConnection = streams;
+    /** Where and how to serve: address, TLS, token, limits, {@code /metrics} (required). */
+    public Builder options(ServerOptions<?> options) {
+      this.options = requireNonNull(options, "options");
       return this;
     }
 
@@ -268,14 +216,9 @@ public final class ServerStack {
       return this;
     }
 
-    /**
-     * Serve {@code registry} at {@code http://host:port/metrics} in Prometheus' text format (port 0
-     * picks a free port); {@code GET} and {@code HEAD}, anything else 404 or 405.
-     */
-    public Builder metrics(PrometheusMeterRegistry registry, @Nullable String host, int port) {
+    /** The meters to serve at {@code /metrics}, when the options ask for it. */
+    public Builder registry(PrometheusMeterRegistry registry) {
       this.registry = requireNonNull(registry, "registry");
-      this.metricsHost = host;
-      this.metricsPort = checkPort(port, "metrics port");
       return this;
     }
 
@@ -286,26 +229,24 @@ public final class ServerStack {
      */
     @SuppressWarnings("deprecation") // the v1alpha reflection service, for older tools
     public ServerStack start() throws IOException {
-      if (tlsClientCa != null && tlsCert == null) {
-        throw new IllegalArgumentException(
-            "client certificates (tlsClientCa) need TLS: give tls(certificate, key) as well");
-      }
+      ServerOptions<?> o = requireNonNull(options, "options");
+      o.checkConsistent();
       ServerBuilder<?> builder;
-      if (inProcessName != null) {
-        builder = InProcessServerBuilder.forName(inProcessName);
+      if (o.inProcessName != null) {
+        builder = InProcessServerBuilder.forName(o.inProcessName);
       } else {
-        InetSocketAddress address = new InetSocketAddress(host, port);
+        InetSocketAddress address = new InetSocketAddress(o.host, o.port);
         builder =
-            (tlsCert != null
-                    ? NettyServerBuilder.forAddress(address, tls())
+            (o.tlsCert != null
+                    ? NettyServerBuilder.forAddress(address, tls(o))
                     : NettyServerBuilder.forAddress(address))
                 .permitKeepAliveTime(5, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
-                .maxConcurrentCallsPerConnection(maxStreamsPerConnection);
+                .maxConcurrentCallsPerConnection(o.maxStreamsPerConnection);
       }
       List<ServerInterceptor> chain = new ArrayList<>(inner);
-      if (token != null) {
-        chain.add(new TokenInterceptor(token, serverName));
+      if (o.token != null) {
+        chain.add(new TokenInterceptor(o.token, serverName));
       }
       chain.addAll(outer);
       List<ServerInterceptor> open = new ArrayList<>();
@@ -326,7 +267,7 @@ public final class ServerStack {
       ServerServiceDefinition own = ServerInterceptors.intercept(service, chain);
       Server server =
           builder
-              .maxInboundMessageSize(maxMessageBytes)
+              .maxInboundMessageSize(o.maxMessageBytes)
               .addService(own)
               .addService(ServerInterceptors.intercept(health.getHealthService(), open))
               .addService(ProtoReflectionServiceV1.newInstance())
@@ -335,26 +276,30 @@ public final class ServerStack {
       MetricsHttpServer http = null;
       try {
         server.start();
-        if (registry != null && metricsHost != null) {
-          http = MetricsHttpServer.start(metricsHost, metricsPort, registry);
+        if (o.metricsHost != null) {
+          if (registry == null) {
+            throw new IllegalStateException("metrics are asked for but no registry was given");
+          }
+          http = MetricsHttpServer.start(o.metricsHost, o.metricsPort, registry);
         }
       } catch (IOException | RuntimeException e) {
         server.shutdownNow();
         throw new IOException(
-            "cannot start " + serverName + " on " + host + ":" + port + ": " + e.getMessage(), e);
+            "cannot start " + serverName + " on " + o.host + ":" + o.port + ": " + e.getMessage(),
+            e);
       }
       health.setStatus("", ServingStatus.SERVING);
       health.setStatus(own.getServiceDescriptor().getName(), ServingStatus.SERVING);
       GRPC_TRANSPORT_LOG.fine("transport failures logged from WARNING");
       GRPC_STREAM_LOG.fine("stream failures logged from SEVERE");
-      return new ServerStack(this, server, health, http);
+      return new ServerStack(o, server, health, http);
     }
 
-    private io.grpc.ServerCredentials tls() throws IOException {
+    private static io.grpc.ServerCredentials tls(ServerOptions<?> o) throws IOException {
       TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder();
-      tls.keyManager(read(tlsCert, "TLS certificate"), read(tlsKey, "TLS private key"));
-      if (tlsClientCa != null) {
-        tls.trustManager(read(tlsClientCa, "TLS client CA"))
+      tls.keyManager(read(o.tlsCert, "TLS certificate"), read(o.tlsKey, "TLS private key"));
+      if (o.tlsClientCa != null) {
+        tls.trustManager(read(o.tlsClientCa, "TLS client CA"))
             .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
       }
       return tls.build();
@@ -367,13 +312,6 @@ public final class ServerStack {
       } catch (IOException e) {
         throw new IOException("cannot read the " + what + " " + file + ": " + e, e);
       }
-    }
-
-    private static int checkPort(int port, String what) {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException(what + " must be 0..65535, got " + port);
-      }
-      return port;
     }
   }
 }
