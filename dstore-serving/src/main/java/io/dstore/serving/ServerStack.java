@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -71,6 +72,7 @@ public final class ServerStack {
   private final Server server;
   private final HealthStatusManager health;
   private final @Nullable MetricsHttpServer metricsHttp;
+  private final AtomicBoolean stoppedServing = new AtomicBoolean();
 
   private ServerStack(
       Builder config,
@@ -123,7 +125,10 @@ public final class ServerStack {
 
   /** Health turns NOT_SERVING for good: the first step of a graceful stop. Idempotent. */
   public void stopServing() {
-    health.enterTerminalState();
+    // gRPC logs a second enterTerminalState as a warning with a stack trace.
+    if (stoppedServing.compareAndSet(false, true)) {
+      health.enterTerminalState();
+    }
   }
 
   /**
