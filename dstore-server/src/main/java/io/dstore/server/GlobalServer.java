@@ -89,6 +89,7 @@ public final class GlobalServer implements AutoCloseable {
   private ExecutorService callbacks;
   private ScheduledExecutorService timers;
   private PrometheusMeterRegistry registry;
+  private GlobalMetrics metrics;
   private boolean started;
   private boolean closed;
 
@@ -131,8 +132,7 @@ public final class GlobalServer implements AutoCloseable {
       ConnectionLimiter connections = new ConnectionLimiter(config.maxConnections);
       SubscriptionLimiter subscriptions = new SubscriptionLimiter(config.maxSubscriptions);
       registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      GlobalMetrics metrics =
-          new GlobalMetrics(registry, storage, hub, connections::open, subscriptions::open);
+      metrics = new GlobalMetrics(registry, storage, hub, connections::open, subscriptions::open);
       service =
           new GlobalService(
               storage,
@@ -292,6 +292,9 @@ public final class GlobalServer implements AutoCloseable {
     }
     if (storage != null) {
       storage.close();
+    }
+    if (metrics != null) {
+      metrics.close();
     }
     if (registry != null) {
       registry.close();

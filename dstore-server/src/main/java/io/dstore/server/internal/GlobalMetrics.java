@@ -5,6 +5,7 @@ import io.dstore.proto.GetResponse;
 import io.dstore.proto.PutChunk;
 import io.dstore.proto.PutRequest;
 import io.dstore.server.Storage;
+import io.dstore.serving.ProcessMetrics;
 import io.dstore.serving.RequestMetrics;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
@@ -39,17 +40,21 @@ import java.util.function.ToDoubleFunction;
  *       {@code dstore_connections}, {@code dstore_subscriptions};
  *   <li>{@code dstore_invalidation_fanout_seconds}: from publishing an invalidation to the delete
  *       being allowed to return (every live Local acknowledged, or its lease ran out, in strict
- *       mode; at once in eventual mode), a histogram with the requests' buckets.
+ *       mode; at once in eventual mode), a histogram with the requests' buckets;
+ *   <li>the JVM's and the process's meters ({@code jvm_*}, {@code process_*}; see {@link
+ *       ProcessMetrics}).
  * </ul>
  *
- * <p>Thread-safe; meters are created on first use and cached.
+ * <p>Thread-safe; meters are created on first use and cached. {@link #close} unhooks the JVM meters
+ * when the server stops.
  */
-public final class GlobalMetrics {
+public final class GlobalMetrics implements AutoCloseable {
   private final MeterRegistry registry;
   private final Timer fanout;
   private final Counter received;
   private final Counter sent;
   private final RequestMetrics requests;
+  private final ProcessMetrics process;
 
   public GlobalMetrics(
       MeterRegistry registry,
@@ -91,6 +96,7 @@ public final class GlobalMetrics {
         InvalidationHub::pendingDeletes);
     gauge("dstore.connections", null, "Open client connections", connections, s -> s.getAsInt());
     gauge("dstore.subscriptions", null, "Open subscriptions", subscriptions, s -> s.getAsInt());
+    this.process = ProcessMetrics.bindTo(registry);
   }
 
   private <T> void gauge(
@@ -152,6 +158,12 @@ public final class GlobalMetrics {
             call, headers, (timed, h) -> bytes.interceptCall(timed, h, next));
       }
     };
+  }
+
+  /** Unhooks the JVM meters' listeners; the registry is closed by its owner. Idempotent. */
+  @Override
+  public void close() {
+    process.close();
   }
 
   private static long bytesIn(Object message) {
