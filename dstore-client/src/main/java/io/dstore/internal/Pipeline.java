@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * every call waiting on it fails with {@link ErrorCode#UNAVAILABLE}, exactly as their unary calls
  * would have. A target that does not know the method (a Local daemon, an older Global) answers
  * UNIMPLEMENTED: the pipeline then reports itself {@linkplain #supported() unsupported} and callers
- * use unary calls from then on.
+ * use unary calls from then on. Closing half-closes the stream, as a finished call: Global answers
+ * what it was sent and ends the stream with OK.
  *
  * <p><b>Threads.</b> Thread-safe. Sends are serialized on the stream's lock (gRPC's one caller at a
  * time); at most {@value #MAX_IN_FLIGHT} calls are in flight, later callers wait for a slot, which
@@ -39,6 +40,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Pipeline {
   static final int MAX_IN_FLIGHT = 1024;
+
+  /** How long {@link #close} waits for Global to end the stream before cancelling it. */
+  static final Duration CLOSE_WAIT = Duration.ofMillis(500);
 
   private final Channel channel;
   private final String target;
@@ -145,13 +149,39 @@ final class Pipeline {
     return stream;
   }
 
-  /** Ends the stream (on close of the Local); calls waiting on it fail. */
+  /**
+   * Ends the stream (on close of the Local) as a finished call: half-closes it, so that Global
+   * answers what it was sent and then ends the stream with OK, and waits up to {@link #CLOSE_WAIT}
+   * for that. Only if Global does not end it in time is the stream cancelled; calls still waiting
+   * then fail.
+   */
   void close() {
+    Stream stream;
     synchronized (lock) {
-      if (current != null) {
-        current.requests.cancel("the Local is closing", null);
-        current = null;
+      stream = current;
+      current = null;
+      if (stream == null) {
+        return;
       }
+      try {
+        stream.requests.onCompleted();
+      } catch (RuntimeException e) {
+        // The stream broke already: it has ended.
+      }
+    }
+    try {
+      stream.ended.get(CLOSE_WAIT.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      cancel(stream);
+    } catch (InterruptedException e) {
+      cancel(stream);
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void cancel(Stream stream) {
+    synchronized (lock) {
+      stream.requests.cancel("the Local is closing and Global did not end the pipeline", null);
     }
   }
 
@@ -169,6 +199,7 @@ final class Pipeline {
   /** One Pipeline call and the requests waiting on it. */
   private final class Stream implements ClientResponseObserver<PipelineRequest, PipelineResponse> {
     final Map<Long, CompletableFuture<PipelineResponse>> pending = new ConcurrentHashMap<>();
+    final CompletableFuture<Void> ended = new CompletableFuture<>(); // Global ended the call
     ClientCallStreamObserver<PipelineRequest> requests;
     volatile Throwable failure; // set once, when the stream breaks
 
@@ -199,6 +230,7 @@ final class Pipeline {
           answer.completeExceptionally(cause);
         }
       }
+      ended.complete(null);
     }
 
     @Override

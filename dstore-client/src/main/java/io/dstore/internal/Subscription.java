@@ -19,12 +19,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -53,6 +56,9 @@ import org.slf4j.LoggerFactory;
 final class Subscription implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Subscription.class);
   private static final int REVALIDATE_BATCH = 5_000;
+
+  /** How long closing waits for Global to end the subscription before cancelling it. */
+  static final Duration CLOSE_WAIT = Duration.ofMillis(500);
 
   private final GlobalCalls calls;
   private final ValueCache cache;
@@ -377,7 +383,10 @@ final class Subscription implements AutoCloseable {
     }
   }
 
-  /** Leaves Global (best effort) and stops reconnecting. Idempotent. */
+  /**
+   * Ends the subscription as a finished call (see {@link Stream#finish}), leaves Global (best
+   * effort) and stops reconnecting. Idempotent.
+   */
   @Override
   public void close() {
     Stream s;
@@ -398,7 +407,7 @@ final class Subscription implements AutoCloseable {
     lease.revoke();
     if (s != null) {
       s.ended = true;
-      s.cancel("Local closed");
+      s.finish();
     }
     if (id != null) {
       try {
@@ -411,6 +420,7 @@ final class Subscription implements AutoCloseable {
 
   /** One subscription call. */
   private final class Stream implements ClientResponseObserver<SubscribeRequest, Event> {
+    private final CompletableFuture<Void> done = new CompletableFuture<>(); // Global ended the call
     private ClientCallStreamObserver<SubscribeRequest> requests;
     volatile boolean welcomed;
     volatile boolean revalidating;
@@ -435,6 +445,28 @@ final class Subscription implements AutoCloseable {
       requests.cancel(why, null);
     }
 
+    /**
+     * Half-closes the call, so that Global ends it with OK, and waits up to {@link #CLOSE_WAIT} for
+     * that; cancels it if Global does not end it in time.
+     */
+    void finish() {
+      synchronized (this) {
+        try {
+          requests.onCompleted();
+        } catch (RuntimeException e) {
+          // The call broke or was cancelled already: it has ended.
+        }
+      }
+      try {
+        done.get(CLOSE_WAIT.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        cancel("Local closed; Global did not end the subscription");
+      } catch (InterruptedException e) {
+        cancel("Local closed");
+        Thread.currentThread().interrupt();
+      }
+    }
+
     @Override
     public void onNext(Event event) {
       if (ended) {
@@ -451,6 +483,7 @@ final class Subscription implements AutoCloseable {
 
     @Override
     public void onError(Throwable t) {
+      done.complete(null);
       if (!ended) {
         log.info("lost the subscription to Global {}: {}", calls.target(), t.getMessage());
       }
@@ -459,6 +492,7 @@ final class Subscription implements AutoCloseable {
 
     @Override
     public void onCompleted() {
+      done.complete(null);
       onEnded(this, true);
     }
   }

@@ -88,6 +88,45 @@ class MetricsIT {
   }
 
   @Test
+  void closingALocalEndsItsStreamsAsFinishedCallsNotCancelledOnes() throws Exception {
+    // A one-shot client, as the CLI's put and get: its calls travel on the pipeline stream.
+    try (Dstore thin =
+        Dstore.connect(global.address(), DstoreOptions.builder().coherentCache(false).build())) {
+      thin.put(b("once"), b("v"));
+      assertThat(thin.get(b("once"))).isEqualTo(b("v"));
+    }
+    // A coherent Local also ends its subscription.
+    Dstore coherent = Dstore.connect(global.address(), DstoreOptions.builder().build());
+    Await.until("the second Local's subscription", () -> coherent.stats().leaseValid());
+    coherent.close();
+
+    Await.until(
+        "the pipeline and the subscription to end",
+        () -> {
+          String text = global.scrapeMetrics();
+          return value(text, "dstore_requests_seconds_count", "op=\"pipeline\"") == 1
+              && value(text, "dstore_requests_seconds_count", "op=\"subscribe\"") == 1;
+        });
+    String text = fetch("/metrics").body();
+    assertThat(value(text, "dstore_requests_seconds_count", "op=\"pipeline\"", "status=\"OK\""))
+        .isEqualTo(1);
+    assertThat(value(text, "dstore_requests_seconds_count", "op=\"subscribe\"", "status=\"OK\""))
+        .isEqualTo(1);
+    assertThat(text).doesNotContain("status=\"CANCELLED\"");
+    // The requests inside the pipeline are in the same histogram, buckets and all.
+    assertThat(value(text, "dstore_requests_seconds_count", "op=\"put\"", "status=\"OK\""))
+        .isEqualTo(1);
+    assertThat(
+            value(
+                text,
+                "dstore_requests_seconds_bucket",
+                "op=\"put\"",
+                "status=\"OK\"",
+                "le=\"+Inf\""))
+        .isEqualTo(1);
+  }
+
+  @Test
   void aLocalExposesItsCacheFigures() {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (DstoreMetrics bound = DstoreMetrics.bind(local, registry)) {

@@ -60,7 +60,12 @@ class DaemonTwoProcessesIT {
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.body())
         .contains("dstore_cache_hits_total 1.0")
-        .contains("dstore_requests_seconds_count{op=\"get\",status=\"OK\"} 1");
+        .contains("dstore_requests_seconds_count{op=\"get\",status=\"OK\"} 1")
+        // A histogram, for histogram_quantile; and the JVM's and the process's meters.
+        .containsPattern("dstore_requests_seconds_bucket\\{[^}]*le=\"0.001\"[^}]*\\} ")
+        .contains("jvm_memory_used_bytes{")
+        .contains("jvm_threads_live_threads ")
+        .contains("process_uptime_seconds ");
   }
 
   /** Runs {@link DaemonClientMain} in a child JVM and returns its one line of output. */

@@ -110,6 +110,9 @@ public final class GlobalServer implements AutoCloseable {
   private @Nullable PrometheusMeterRegistry registry;
 
   @GuardedBy("lifecycle")
+  private @Nullable GlobalMetrics metrics;
+
+  @GuardedBy("lifecycle")
   private boolean started;
 
   @GuardedBy("lifecycle")
@@ -152,8 +155,7 @@ public final class GlobalServer implements AutoCloseable {
       ConnectionLimiter connections = new ConnectionLimiter(config.maxConnections);
       SubscriptionLimiter subscriptions = new SubscriptionLimiter(config.maxSubscriptions);
       registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      GlobalMetrics metrics =
-          new GlobalMetrics(registry, storage, hub, connections::open, subscriptions::open);
+      metrics = new GlobalMetrics(registry, storage, hub, connections::open, subscriptions::open);
       service =
           new GlobalService(
               storage,
@@ -323,6 +325,9 @@ public final class GlobalServer implements AutoCloseable {
     }
     if (storage != null) {
       storage.close();
+    }
+    if (metrics != null) {
+      metrics.close();
     }
     if (registry != null) {
       registry.close();

@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -70,8 +71,7 @@ public final class ServerStack {
   private final Server server;
   private final HealthStatusManager health;
   private final @Nullable MetricsHttpServer metricsHttp;
-  private final java.util.concurrent.atomic.AtomicBoolean stopping =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean stoppedServing = new AtomicBoolean();
 
   private ServerStack(
       ServerOptions<?> config,
@@ -124,8 +124,9 @@ public final class ServerStack {
 
   /** Health turns NOT_SERVING for good: the first step of a graceful stop. Idempotent. */
   public void stopServing() {
-    if (stopping.compareAndSet(false, true)) {
-      health.enterTerminalState(); // which may be called only once
+    // gRPC logs a second enterTerminalState as a warning with a stack trace.
+    if (stoppedServing.compareAndSet(false, true)) {
+      health.enterTerminalState();
     }
   }
 

@@ -5,10 +5,11 @@ import io.dstore.proto.GetResponse;
 import io.dstore.proto.PutChunk;
 import io.dstore.proto.PutRequest;
 import io.dstore.server.Storage;
+import io.dstore.serving.ProcessMetrics;
+import io.dstore.serving.RequestMetrics;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
@@ -17,12 +18,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.util.Locale;
-import java.util.Map;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
@@ -31,9 +29,9 @@ import java.util.function.ToDoubleFunction;
  * Global's meters, in Prometheus names:
  *
  * <ul>
- *   <li>{@code dstore_requests_seconds{op,status}}: every call, timed from its start to its status
- *       ({@code op} is the method in lower case, e.g. {@code put}, {@code getstream}; {@code
- *       status} the gRPC status code, e.g. {@code OK}, {@code NOT_FOUND});
+ *   <li>{@code dstore_requests_seconds{op,status}}: every call, timed from its start to its status,
+ *       and every request inside a pipeline, as a histogram ({@code _bucket{le}}, {@code _count},
+ *       {@code _sum}, {@code _max}; see {@link RequestMetrics} for {@code op} and {@code status});
  *   <li>{@code dstore_value_received_bytes_total}, {@code dstore_value_sent_bytes_total}: value
  *       bytes carried by puts and gets;
  *   <li>{@code dstore_stored_keys}, {@code dstore_stored_value_bytes}: what the storage holds;
@@ -42,17 +40,21 @@ import java.util.function.ToDoubleFunction;
  *       {@code dstore_connections}, {@code dstore_subscriptions};
  *   <li>{@code dstore_invalidation_fanout_seconds}: from publishing an invalidation to the delete
  *       being allowed to return (every live Local acknowledged, or its lease ran out, in strict
- *       mode; at once in eventual mode).
+ *       mode; at once in eventual mode), a histogram with the requests' buckets;
+ *   <li>the JVM's and the process's meters ({@code jvm_*}, {@code process_*}; see {@link
+ *       ProcessMetrics}).
  * </ul>
  *
- * <p>Thread-safe; meters are created on first use and cached.
+ * <p>Thread-safe; meters are created on first use and cached. {@link #close} unhooks the JVM meters
+ * when the server stops.
  */
-public final class GlobalMetrics {
+public final class GlobalMetrics implements AutoCloseable {
   private final MeterRegistry registry;
   private final Timer fanout;
   private final Counter received;
   private final Counter sent;
-  private final Map<String, Timer> requestTimers = new ConcurrentHashMap<>();
+  private final RequestMetrics requests;
+  private final ProcessMetrics process;
 
   public GlobalMetrics(
       MeterRegistry registry,
@@ -61,9 +63,11 @@ public final class GlobalMetrics {
       IntSupplier connections,
       IntSupplier subscriptions) {
     this.registry = registry;
+    this.requests = new RequestMetrics(registry, "Requests by operation and status");
     this.fanout =
         Timer.builder("dstore.invalidation.fanout")
             .description("From publishing an invalidation until the delete may return")
+            .serviceLevelObjectives(RequestMetrics.BUCKETS.toArray(new Duration[0]))
             .register(registry);
     this.received =
         Counter.builder("dstore.value.received")
@@ -92,6 +96,7 @@ public final class GlobalMetrics {
         InvalidationHub::pendingDeletes);
     gauge("dstore.connections", null, "Open client connections", connections, s -> s.getAsInt());
     gauge("dstore.subscriptions", null, "Open subscriptions", subscriptions, s -> s.getAsInt());
+    this.process = ProcessMetrics.bindTo(registry);
   }
 
   private <T> void gauge(
@@ -122,43 +127,43 @@ public final class GlobalMetrics {
 
   /** Records one request of {@code op} that ended with {@code code} after {@code nanos}. */
   void recordRequest(String op, Status.Code code, long nanos) {
-    requestTimer(op, code).record(nanos, TimeUnit.NANOSECONDS);
+    requests.record(op, code, nanos);
   }
 
   /** Counts value bytes received outside the interceptor's view (inside a pipeline). */
   void countReceived(long bytes) {
     if (bytes > 0) {
-      received.increment(bytes);
+      received.increment((double) bytes);
     }
   }
 
   /** Counts value bytes sent outside the interceptor's view (inside a pipeline). */
   void countSent(long bytes) {
     if (bytes > 0) {
-      sent.increment(bytes);
+      sent.increment((double) bytes);
     }
   }
 
-  /** An interceptor that times every call and counts value bytes; install it outermost. */
+  /**
+   * An interceptor that times every call ({@link RequestMetrics}) and counts the value bytes of
+   * puts and gets; install it outermost.
+   */
   public ServerInterceptor interceptor() {
-    return new RequestMetrics();
+    ServerInterceptor bytes = new ValueBytes();
+    return new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(
+          ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+        return requests.interceptCall(
+            call, headers, (timed, h) -> bytes.interceptCall(timed, h, next));
+      }
+    };
   }
 
-  private Timer requestTimer(String op, Status.Code code) {
-    return requestTimers.computeIfAbsent(
-        op + ' ' + code.name(),
-        k ->
-            Timer.builder("dstore.requests")
-                .description("Requests by operation and status")
-                .tags("op", op, "status", code.name())
-                .register(registry));
-  }
-
-  static String op(MethodDescriptor<?, ?> method) {
-    String service = method.getServiceName();
-    String bare = method.getBareMethodName();
-    String name = "dstore.v1.Global".equals(service) || bare == null ? bare : service + "/" + bare;
-    return String.valueOf(name).toLowerCase(Locale.ROOT);
+  /** Unhooks the JVM meters' listeners; the registry is closed by its owner. Idempotent. */
+  @Override
+  public void close() {
+    process.close();
   }
 
   private static long bytesIn(Object message) {
@@ -181,50 +186,24 @@ public final class GlobalMetrics {
     return 0;
   }
 
-  private final class RequestMetrics implements ServerInterceptor {
+  /** Counts the value bytes of the puts and gets passing through. */
+  private final class ValueBytes implements ServerInterceptor {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(
         ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-      String op = op(call.getMethodDescriptor());
-      long start = System.nanoTime();
-      AtomicBoolean recorded = new AtomicBoolean();
-      ServerCall<Q, R> timed =
+      ServerCall<Q, R> counted =
           new SimpleForwardingServerCall<>(call) {
             @Override
             public void sendMessage(R message) {
-              long n = bytesOut(message);
-              if (n > 0) {
-                sent.increment(n);
-              }
+              countSent(bytesOut(message));
               super.sendMessage(message);
             }
-
-            @Override
-            public void close(Status status, Metadata trailers) {
-              if (recorded.compareAndSet(false, true)) {
-                requestTimer(op, status.getCode())
-                    .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-              }
-              super.close(status, trailers);
-            }
           };
-      return new SimpleForwardingServerCallListener<>(next.startCall(timed, headers)) {
+      return new SimpleForwardingServerCallListener<>(next.startCall(counted, headers)) {
         @Override
         public void onMessage(Q message) {
-          long n = bytesIn(message);
-          if (n > 0) {
-            received.increment(n);
-          }
+          countReceived(bytesIn(message));
           super.onMessage(message);
-        }
-
-        @Override
-        public void onCancel() {
-          if (recorded.compareAndSet(false, true)) {
-            requestTimer(op, Status.Code.CANCELLED)
-                .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-          }
-          super.onCancel();
         }
       };
     }

@@ -1,7 +1,5 @@
 package io.dstore.server.internal;
 
-import io.dstore.wire.DstoreException;
-
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.dstore.proto.PutResponse;
@@ -10,6 +8,7 @@ import io.dstore.server.KeyExistsException;
 import io.dstore.server.Storage;
 import io.dstore.server.StoredInfo;
 import io.dstore.wire.ContentKey;
+import io.dstore.wire.DstoreException;
 import io.dstore.wire.ErrorCode;
 import io.dstore.wire.GrpcErrors;
 import io.dstore.wire.Sha256;
