@@ -6,6 +6,7 @@ module io.dstore.daemon {
   requires transitive io.dstore.serving;
   requires micrometer.core;
   requires micrometer.registry.prometheus;
+  requires static com.google.errorprone.annotations;
   requires org.slf4j;
 
   exports io.dstore.daemon;

@@ -2,6 +2,7 @@ package io.dstore.daemon;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.dstore.Dstore;
 import io.dstore.daemon.internal.DaemonMetrics;
 import io.dstore.daemon.internal.DaemonService;
@@ -39,10 +40,20 @@ public final class DstoreDaemon implements AutoCloseable {
   private final Builder config;
   private final Dstore local;
   private final Object lifecycle = new Object();
-  private @Nullable ServerStack server; // guarded by lifecycle
+
+  @GuardedBy("lifecycle")
+  private @Nullable ServerStack server;
+
+  @GuardedBy("lifecycle")
   private @Nullable ExecutorService executor;
+
+  @GuardedBy("lifecycle")
   private @Nullable DaemonMetrics metrics;
+
+  @GuardedBy("lifecycle")
   private boolean started;
+
+  @GuardedBy("lifecycle")
   private boolean closed;
 
   private DstoreDaemon(Builder config, Dstore local) {
@@ -160,6 +171,7 @@ public final class DstoreDaemon implements AutoCloseable {
     }
   }
 
+  @GuardedBy("lifecycle")
   private void release() {
     if (metrics != null) {
       metrics.close();

@@ -1,5 +1,6 @@
 package io.dstore.server.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.dstore.wire.ErrorCode;
 import io.dstore.wire.GrpcErrors;
 import io.grpc.Attributes;
@@ -75,7 +76,9 @@ public final class ConnectionLimiter extends ServerTransportFilter implements Se
 
   /** Whether one connection holds a slot. */
   private final class Admission {
-    private boolean admitted; // guarded by this
+    @GuardedBy("this")
+    private boolean admitted;
+
     private boolean released;
 
     synchronized boolean tryAdmit() {

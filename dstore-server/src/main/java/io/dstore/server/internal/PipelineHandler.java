@@ -1,5 +1,6 @@
 package io.dstore.server.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.dstore.proto.Failure;
 import io.dstore.proto.GetResponse;
 import io.dstore.proto.PipelineRequest;
@@ -38,9 +39,15 @@ final class PipelineHandler implements StreamObserver<PipelineRequest> {
   private final Executor writeExecutor;
   private final GlobalMetrics metrics;
   private final Consumer<PipelineHandler> onDone;
-  private int outstanding; // guarded by this
-  private boolean halfClosed; // guarded by this: no more requests will be taken
-  private boolean done; // guarded by this
+
+  @GuardedBy("this")
+  private int outstanding;
+
+  @GuardedBy("this")
+  private boolean halfClosed; // no more requests will be taken
+
+  @GuardedBy("this")
+  private boolean done;
 
   PipelineHandler(
       GlobalService service,
@@ -139,7 +146,8 @@ final class PipelineHandler implements StreamObserver<PipelineRequest> {
     finishIfIdle();
   }
 
-  private void finishIfIdle() { // with the lock held
+  @GuardedBy("this")
+  private void finishIfIdle() {
     if (halfClosed && outstanding == 0 && !done) {
       done = true;
       try {

@@ -1,5 +1,6 @@
 package io.dstore.server.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -19,8 +20,12 @@ final class RocksCounter {
   private final byte[] key;
   private final WriteOptions writes;
   private final long block;
-  private long next; // guarded by this
-  private long limit; // guarded by this
+
+  @GuardedBy("this")
+  private long next;
+
+  @GuardedBy("this")
+  private long limit;
 
   /** Reads the persisted limit; the first number handed out is above it (1 in a new store). */
   RocksCounter(RocksDB db, ColumnFamilyHandle family, byte[] key, WriteOptions writes, long block)
