@@ -281,7 +281,8 @@ public final class InvalidationHub implements AutoCloseable, DeleteCoordinator.C
   }
 
   /**
-   * Ends every subscription and releases every waiting delete (see {@link DeleteCoordinator});
+   * Ends every subscription and fails every waiting delete, keeping its key (see {@link
+   * DeleteCoordinator});
    * publishing fails from now on. Idempotent.
    */
   @Override
