@@ -282,8 +282,7 @@ public final class InvalidationHub implements AutoCloseable, DeleteCoordinator.C
 
   /**
    * Ends every subscription and fails every waiting delete, keeping its key (see {@link
-   * DeleteCoordinator});
-   * publishing fails from now on. Idempotent.
+   * DeleteCoordinator}); publishing fails from now on. Idempotent.
    */
   @Override
   public void close() {
