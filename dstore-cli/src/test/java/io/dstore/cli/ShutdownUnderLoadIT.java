@@ -149,8 +149,8 @@ class ShutdownUnderLoadIT {
       threads.add(upload(loader, "big-stalls", stalls, stallOutcome));
 
       // Mid-flight: both large uploads have sent 8 MiB, and small puts and deletes are answering.
-      resumes.midWay.await(60, TimeUnit.SECONDS);
-      stalls.midWay.await(60, TimeUnit.SECONDS);
+      assertThat(resumes.midWay.await(60, TimeUnit.SECONDS)).as("upload 1 mid-way").isTrue();
+      assertThat(stalls.midWay.await(60, TimeUnit.SECONDS)).as("upload 2 mid-way").isTrue();
       Await.until(
           "puts and deletes acknowledged under load",
           Duration.ofSeconds(60),
