@@ -8,15 +8,18 @@ import io.dstore.bench.internal.Result;
 import io.dstore.bench.internal.ResultJson;
 import io.dstore.bench.internal.ResultTable;
 import io.dstore.bench.internal.Scenario;
+import io.dstore.bench.internal.SoakRun;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -46,7 +49,8 @@ import picocli.CommandLine.Spec;
       "Benchmark dstore side by side with Redis, Hazelcast and Caffeine on this machine.",
       "Starts a dstore Global (child JVM), redis-server (from PATH) and a Hazelcast member on"
           + " 127.0.0.1, runs the scenarios, prints a table, and stops everything.",
-      "Scenarios: local-hit, remote-get, put, invalidate, large, mixed."
+      "Scenarios: local-hit, remote-get, put, invalidate, large, mixed; and soak, which runs"
+          + " only when named alone (--scenario soak --duration 20m)."
     })
 public final class BenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -90,6 +94,20 @@ public final class BenchCommand implements Callable<Integer> {
   boolean markdown;
 
   @Option(
+      names = "--duration",
+      paramLabel = "TIME",
+      defaultValue = "20m",
+      description = "How long the soak runs: 90s, 20m, 2h (default: ${DEFAULT-VALUE}).")
+  String soakDuration = "20m";
+
+  @Option(
+      names = "--sample-interval",
+      paramLabel = "TIME",
+      description =
+          "How often the soak samples (default: 1m, or a tenth of --duration if that is shorter).")
+  String sampleInterval;
+
+  @Option(
       names = "--duration-scale",
       hidden = true,
       defaultValue = "1",
@@ -100,6 +118,9 @@ public final class BenchCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (scenarios.stream().anyMatch(s -> s.strip().equalsIgnoreCase("soak"))) {
+      return soak(out, err);
+    }
     List<Scenario> chosen = chosenScenarios();
     if (!(durationScale > 0) || Double.isInfinite(durationScale)) {
       throw new ParameterException(
@@ -163,6 +184,95 @@ public final class BenchCommand implements Callable<Integer> {
       err.println("dstore bench: interrupted");
       err.flush();
       return 1;
+    }
+  }
+
+  /** {@code --scenario soak}: a long run of its own, reported as samples and trends. */
+  private int soak(PrintWriter out, PrintWriter err) {
+    if (scenarios.size() != 1 || quick || fromJson != null) {
+      throw new ParameterException(
+          spec.commandLine(), "soak runs alone: no other scenario, --quick or --from-json");
+    }
+    Duration duration = parseTime(soakDuration, "--duration");
+    Duration interval =
+        sampleInterval != null
+            ? parseTime(sampleInterval, "--sample-interval")
+            : Duration.ofMinutes(1).compareTo(duration.dividedBy(10)) <= 0
+                ? Duration.ofMinutes(1)
+                : duration.dividedBy(10);
+    if (interval.compareTo(Duration.ofSeconds(1)) < 0 || interval.compareTo(duration) > 0) {
+      throw new ParameterException(
+          spec.commandLine(), "--sample-interval must be at least 1s and at most --duration");
+    }
+    try {
+      err.println("dstore bench soak on " + BenchRun.machine());
+      err.flush();
+      List<SoakRun.Sample> samples = new SoakRun(duration, interval, err).run();
+      List<SoakRun.Trend> trends = SoakRun.trends(samples);
+      out.println("dstore bench soak (" + duration + ") on " + BenchRun.machine());
+      out.println(SoakRun.header());
+      samples.forEach(s -> out.println(SoakRun.row(s)));
+      long ops = samples.stream().mapToLong(SoakRun.Sample::ops).sum();
+      long errors = samples.stream().mapToLong(SoakRun.Sample::errors).sum();
+      out.printf(Locale.ROOT, "%nops %,d, errors %,d%n", ops, errors);
+      out.println("least-squares slope per hour (mean over the run):");
+      for (SoakRun.Trend t : trends) {
+        out.printf(
+            Locale.ROOT,
+            "  %-14s %+12.3f /h  (mean %.3f)%s%n",
+            t.series(),
+            t.perHour(),
+            t.mean(),
+            t.upward() ? "  UPWARD TREND" : "");
+      }
+      out.flush();
+      if (json != null) {
+        Path parent = json.toAbsolutePath().getParent();
+        if (parent != null) {
+          Files.createDirectories(parent);
+        }
+        Files.writeString(json, SoakRun.json(duration, samples, trends), StandardCharsets.UTF_8);
+        err.println("wrote " + json);
+      }
+      if (charts != null && !samples.isEmpty()) {
+        err.println("wrote " + SoakRun.chart(samples, charts));
+      }
+      err.flush();
+      return 0;
+    } catch (BenchException | IOException e) {
+      err.println("dstore bench: " + e.getMessage());
+      err.flush();
+      return 1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      err.println("dstore bench: interrupted");
+      err.flush();
+      return 1;
+    }
+  }
+
+  /** {@code 90s}, {@code 20m}, {@code 2h}, or {@code 500ms}. */
+  private Duration parseTime(String text, String option) {
+    String t = text.strip().toLowerCase(Locale.ROOT);
+    try {
+      if (t.endsWith("ms")) {
+        return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+      }
+      long n = Long.parseLong(t.substring(0, t.length() - 1));
+      Duration d =
+          switch (t.charAt(t.length() - 1)) {
+            case 's' -> Duration.ofSeconds(n);
+            case 'm' -> Duration.ofMinutes(n);
+            case 'h' -> Duration.ofHours(n);
+            default -> throw new NumberFormatException();
+          };
+      if (d.isNegative() || d.isZero()) {
+        throw new NumberFormatException();
+      }
+      return d;
+    } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+      throw new ParameterException(
+          spec.commandLine(), option + " must be like 90s, 20m or 2h, got '" + text + "'");
     }
   }
 

@@ -83,6 +83,9 @@ public final class GlobalServer implements AutoCloseable {
   /** 10,000 subscriptions, one per connected Local. */
   public static final int DEFAULT_MAX_SUBSCRIPTIONS = 10_000;
 
+  /** How long {@link #close()} lets calls in flight run before it cuts them. */
+  public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(5);
+
   private static final Logger log = LoggerFactory.getLogger(GlobalServer.class);
 
   private final Builder config;
@@ -293,8 +296,12 @@ public final class GlobalServer implements AutoCloseable {
   }
 
   /**
-   * Stops gracefully: health turns NOT_SERVING, subscriptions end, calls in flight get up to five
-   * seconds to finish, then the storage is closed. Idempotent.
+   * Stops gracefully, in a bounded time: at once, health turns NOT_SERVING, new calls are refused,
+   * subscriptions and pipelines end (Locals start reconnecting) and strict deletes still waiting
+   * for acknowledgements fail with UNAVAILABLE, keeping their keys; calls in flight get up to
+   * {@link #SHUTDOWN_GRACE} to finish, then are cut (an upload cut short is aborted and leaves
+   * nothing), and their handlers get up to two more seconds; then the storage is closed, which
+   * waits for the storage operation in flight, if any. Idempotent.
    */
   @Override
   public void close() {
@@ -304,14 +311,21 @@ public final class GlobalServer implements AutoCloseable {
         return;
       }
       closed = true;
+      long start = System.nanoTime();
       if (server != null && hub != null && service != null) { // all set once started
         server.stopServing();
         hub.close();
         service.closePipelines();
-        server.shutdown(Duration.ofSeconds(5));
+        server.shutdown(SHUTDOWN_GRACE);
       }
+      long callsEnded = System.nanoTime();
       closeQuietly();
-      log.info("Global stopped");
+      long end = System.nanoTime();
+      log.info(
+          "Global stopped in {} ms ({} ms for calls in flight, {} ms to close the storage)",
+          (end - start) / 1_000_000,
+          (callsEnded - start) / 1_000_000,
+          (end - callsEnded) / 1_000_000);
     }
   }
 

@@ -33,21 +33,34 @@ final class DstoreTarget implements AutoCloseable {
   private final String address;
   private final Path stderrLog;
 
-  private DstoreTarget(Process process, String address, Path stderrLog) {
+  private final int metricsPort;
+
+  private DstoreTarget(Process process, String address, Path stderrLog, int metricsPort) {
     this.process = process;
     this.address = address;
     this.stderrLog = stderrLog;
+    this.metricsPort = metricsPort;
   }
 
   /** Launches the child Global and waits until it listens. */
   static DstoreTarget start(Duration timeout) throws IOException, InterruptedException {
-    List<String> command = ChildJvm.command(GlobalChild.class, List.of(), GLOBAL_JVM_ARGS);
+    return start(timeout, List.of());
+  }
+
+  /**
+   * Launches the child Global with {@code args} (see {@link GlobalChild}) and waits until it
+   * listens.
+   */
+  static DstoreTarget start(Duration timeout, List<String> args)
+      throws IOException, InterruptedException {
+    List<String> command = ChildJvm.command(GlobalChild.class, args, GLOBAL_JVM_ARGS);
     Path stderrLog = Files.createTempFile("dstore-bench-global-", ".log");
     Process process =
         new ProcessBuilder(command)
             .redirectError(ProcessBuilder.Redirect.to(stderrLog.toFile()))
             .start();
     CompletableFuture<Integer> port = new CompletableFuture<>();
+    int[] metricsPort = {-1};
     Thread reader =
         new Thread(
             () -> {
@@ -56,6 +69,11 @@ final class DstoreTarget implements AutoCloseable {
                       new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = out.readLine()) != null) {
+                  if (line.startsWith(GlobalChild.METRICS_PORT_LINE)) {
+                    metricsPort[0] =
+                        Integer.parseInt(
+                            line.substring(GlobalChild.METRICS_PORT_LINE.length()).trim());
+                  }
                   if (!port.isDone() && line.startsWith(GlobalChild.PORT_LINE)) {
                     port.complete(
                         Integer.parseInt(line.substring(GlobalChild.PORT_LINE.length()).trim()));
@@ -71,7 +89,8 @@ final class DstoreTarget implements AutoCloseable {
     reader.start();
     try {
       int p = port.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      return new DstoreTarget(process, "127.0.0.1:" + p, stderrLog);
+      // The metrics line comes before the port line, from the same reader thread.
+      return new DstoreTarget(process, "127.0.0.1:" + p, stderrLog, metricsPort[0]);
     } catch (Exception e) {
       Procs.stop(process, 2000);
       String log = tail(stderrLog);
@@ -86,6 +105,15 @@ final class DstoreTarget implements AutoCloseable {
 
   String address() {
     return address;
+  }
+
+  /** The port of the child's {@code /metrics}, or -1 when it was started without. */
+  int metricsPort() {
+    return metricsPort;
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
   }
 
   long pid() {

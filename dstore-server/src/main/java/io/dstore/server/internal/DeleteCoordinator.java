@@ -77,11 +77,14 @@ import org.slf4j.LoggerFactory;
  * wait, the key is unmarked and the error answered: the key stays as it was, and the Locals merely
  * dropped their cached copies. If the {@code Confirmers} refuse to publish because Global is
  * shutting down, the delete fails with UNAVAILABLE and the key stays. <b>Closing</b> ({@link
- * #close}, called by {@link InvalidationHub#close}) ends every wait at once: the deletes that were
- * waiting then remove their keys and answer as if confirmed. Every subscription has just been cut,
- * but a Local's lease runs on, so until it expires such a Local may still serve a value whose
- * delete has been answered (this has always been so; it is kept so that shutdown answers the
- * deletes in flight rather than hanging them).
+ * #close}, called by {@link InvalidationHub#close}) ends every wait at once, and the deletes that
+ * were waiting fail with UNAVAILABLE and keep their keys, as if the invalidation had never been
+ * published. Every subscription has just been cut, but a Local's lease runs on, so removing the key
+ * and answering OK then would let such a Local serve a value whose delete had been acknowledged.
+ * Keeping the key is allowed: a delete that has not answered OK has not happened, the Locals merely
+ * dropped their cached copies, and the caller may retry once Global is back. (Before this, closing
+ * removed the keys and answered as if confirmed.) A wait that ended before the close, by its last
+ * confirmation or its deadline, goes ahead: its removal and answer are already on their way.
  *
  * <p><b>Who must confirm.</b> {@link Confirmers} is the seam for that question: today only this
  * server's {@link InvalidationHub}, whose parties ({@link Confirmer}s) are its leased Locals
@@ -232,14 +235,14 @@ public final class DeleteCoordinator {
   }
 
   /**
-   * Global is shutting down: ends every wait, so those deletes remove their keys and answer (see
-   * the class comment). Deletes that start later fail when their invalidation cannot be published.
-   * Idempotent.
+   * Global is shutting down: ends every wait, failing those deletes with UNAVAILABLE and keeping
+   * their keys (see the class comment). Deletes that start later fail when their invalidation
+   * cannot be published. Idempotent.
    */
   void close() {
     closed = true;
     for (Wait w : waits.values()) {
-      w.end();
+      w.fail();
     }
   }
 
@@ -316,7 +319,7 @@ public final class DeleteCoordinator {
     // Now visible to confirmations; catch those that came before.
     w.waitingFor.removeIf(party -> party.confirmedSeq() >= w.seq);
     if (closed) {
-      w.end(); // close() may have looked before this wait was visible
+      w.fail(); // close() may have looked before this wait was visible
       return w.done;
     }
     long now = nanoClock.getAsLong();
@@ -450,6 +453,15 @@ public final class DeleteCoordinator {
     boolean end() {
       waits.remove(seq, this);
       return done.complete(seq);
+    }
+
+    /** Ends the wait unconfirmed, because Global is shutting down: the key is kept. */
+    void fail() {
+      waits.remove(seq, this);
+      done.completeExceptionally(
+          GrpcErrors.status(
+              ErrorCode.UNAVAILABLE,
+              "Global is shutting down; the delete did not complete and the key was kept"));
     }
   }
 }

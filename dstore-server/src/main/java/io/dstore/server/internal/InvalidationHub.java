@@ -281,8 +281,8 @@ public final class InvalidationHub implements AutoCloseable, DeleteCoordinator.C
   }
 
   /**
-   * Ends every subscription and releases every waiting delete (see {@link DeleteCoordinator});
-   * publishing fails from now on. Idempotent.
+   * Ends every subscription and fails every waiting delete, keeping its key (see {@link
+   * DeleteCoordinator}); publishing fails from now on. Idempotent.
    */
   @Override
   public void close() {

@@ -261,21 +261,41 @@ class DeleteCoordinatorTest {
   }
 
   @Test
-  void closingReleasesWaitingDeletesAndRefusesNewOnes() throws Exception {
+  void closingFailsWaitingDeletesKeepingTheirKeysAndRefusesNewOnes() throws Exception {
     start(Coherence.STRICT, Duration.ZERO);
     new FakeLocal().renew();
-    put(KEY);
+    long generation = put(KEY);
     put(bytes("later"));
 
     CompletableFuture<DeleteCoordinator.Deleted> waiting = deletes.delete(KEY);
+    assertThat(waiting).isNotDone();
     hub.close();
-    assertThat(waiting).isCompleted();
-    assertThat(stored(KEY)).isEmpty();
+    // The Local's lease runs on after its subscription was cut: removing the key and answering OK
+    // would let it serve a value whose delete was acknowledged. Unacknowledged, the key may stay.
+    StatusRuntimeException e = failure(waiting);
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(e).hasMessageContaining("shutting down");
+    assertThat(stored(KEY)).map(StoredInfo::generation).contains(generation);
+    assertThat(deletes.isDeleting(KEY)).isFalse();
+    assertThat(deletes.waiting()).isZero();
 
     CompletableFuture<DeleteCoordinator.Deleted> refused = deletes.delete(bytes("later"));
     assertThat(failure(refused).getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
     assertThat(stored(bytes("later"))).isPresent();
     assertThat(deletes.isDeleting(bytes("later"))).isFalse();
+  }
+
+  @Test
+  void aDeleteWhoseWaitEndedBeforeTheCloseStillRemovesItsKey() throws Exception {
+    start(Coherence.STRICT, Duration.ZERO);
+    FakeLocal local = new FakeLocal().renew();
+    long generation = put(KEY);
+
+    CompletableFuture<DeleteCoordinator.Deleted> confirmed = deletes.delete(KEY);
+    local.ack(1);
+    hub.close();
+    assertThat(confirmed).isCompletedWithValue(new DeleteCoordinator.Deleted(generation, 1));
+    assertThat(stored(KEY)).isEmpty();
   }
 
   @Test

@@ -1,0 +1,76 @@
+package io.dstore.bench.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The soak's arithmetic and parsing: slopes per hour, the upward-trend flag, the metrics page. */
+class SoakRunTest {
+  private static SoakRun.Sample sample(double minutes, double rss, double p99) {
+    return new SoakRun.Sample(minutes, 1_000, 0, p99, rss, 100, 50, 90, 20);
+  }
+
+  @Test
+  void theSlopeIsPerHourAndTheFirstIntervalIsLeftOutOfTheFit() {
+    List<SoakRun.Sample> samples = new ArrayList<>();
+    samples.add(sample(1, 5_000, 1)); // warm-up: far off the line, not fitted
+    for (int m = 2; m <= 20; m++) {
+      samples.add(sample(m, 200 + m, 1)); // 1 MiB per minute
+    }
+    SoakRun.Trend rss = SoakRun.trend("rss_mib", samples, SoakRun.Sample::rssMiB);
+    assertThat(rss.perHour()).isCloseTo(60, within(1e-9));
+    assertThat(rss.upward()).as("grows 18 MiB over a mean of 211").isFalse();
+    SoakRun.Trend p99 = SoakRun.trend("p99_ms", samples, SoakRun.Sample::p99Millis);
+    assertThat(p99.perHour()).isZero();
+    assertThat(p99.upward()).isFalse();
+  }
+
+  @Test
+  void aSeriesThatGrowsByMoreThanATenthOfItsMeanTrendsUpward() {
+    List<SoakRun.Sample> samples = new ArrayList<>();
+    for (int m = 1; m <= 10; m++) {
+      samples.add(sample(m, 100 + 5 * m, 1 + 0.001 * m));
+    }
+    assertThat(SoakRun.trend("rss_mib", samples, SoakRun.Sample::rssMiB).upward()).isTrue();
+    assertThat(SoakRun.trend("p99_ms", samples, SoakRun.Sample::p99Millis).upward()).isFalse();
+  }
+
+  @Test
+  void tooFewSamplesGiveNoSlope() {
+    SoakRun.Trend t = SoakRun.trend("rss_mib", List.of(sample(1, 1, 1)), SoakRun.Sample::rssMiB);
+    assertThat(t.perHour()).isNaN();
+    assertThat(t.upward()).isFalse();
+  }
+
+  @Test
+  void readsHeapFdsThreadsAndLiveDataFromAPrometheusPage() {
+    String page =
+        """
+        # HELP jvm_memory_used_bytes The amount of used memory
+        # TYPE jvm_memory_used_bytes gauge
+        jvm_memory_used_bytes{area="heap",id="G1 Eden Space"} 1000.0
+        jvm_memory_used_bytes{area="heap",id="G1 Old Gen"} 2000.0
+        jvm_memory_used_bytes{area="nonheap",id="Metaspace"} 9999.0
+        jvm_gc_live_data_size_bytes 1500.0
+        process_files_open_files 42.0
+        jvm_threads_live_threads 17.0
+        """;
+    SoakRun.Metrics m = SoakRun.parse(page);
+    assertThat(m.heapUsed()).isEqualTo(3000.0);
+    assertThat(m.heapLive()).isEqualTo(1500.0);
+    assertThat(m.fds()).isEqualTo(42.0);
+    assertThat(m.threads()).isEqualTo(17.0);
+    assertThat(SoakRun.parse("").heapUsed()).isNaN();
+  }
+
+  @Test
+  void theJsonHoldsEverySampleAndTrend() {
+    List<SoakRun.Sample> samples = List.of(sample(1, 10, 1), sample(2, 11, 1), sample(3, 12, 1));
+    String json = SoakRun.json(java.time.Duration.ofMinutes(3), samples, SoakRun.trends(samples));
+    assertThat(new JsonParser(json).parseDocument()).isInstanceOf(java.util.Map.class);
+    assertThat(json).contains("\"scenario\": \"soak\"").contains("\"series\": \"rss_mib\"");
+  }
+}
