@@ -74,7 +74,7 @@ _CODE_OF_STATUS = {
 class DstoreError(Exception):
     """A failed call: `code` is dstore's name for why (NOT_FOUND, ALREADY_EXISTS,
     INVALID_ARGUMENT, TOO_LARGE, UNAVAILABLE, UNAUTHENTICATED, PERMISSION_DENIED,
-    INTEGRITY, RESOURCE_EXHAUSTED, INTERNAL, or UNSPECIFIED for a code newer than
+    INTEGRITY, RESOURCE_EXHAUSTED, INTERNAL, NO_SPACE, or UNSPECIFIED for a code newer than
     these stubs), `status` the gRPC status code, `source` where the code came
     from: the trailer's name, or "status" when the server sent no trailer (an
     error of the transport or of gRPC itself)."""

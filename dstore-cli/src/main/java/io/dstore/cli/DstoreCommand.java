@@ -22,7 +22,9 @@ import picocli.CommandLine.Spec;
       ExitCodes.LIST_1,
       ExitCodes.LIST_2,
       ExitCodes.LIST_3,
-      ExitCodes.LIST_4
+      ExitCodes.LIST_4,
+      ExitCodes.LIST_5,
+      ExitCodes.LIST_6
     })
 final class DstoreCommand implements Runnable {
   @Spec CommandSpec spec;

@@ -9,9 +9,13 @@ import io.dstore.wire.ErrorCode;
  *
  * <p>Exit codes (as README.md lists them): 0 success; 1 not found or already exists; 2 usage errors
  * and invalid arguments (an oversize key, a bad range, bytes failing their SHA-256 check, an
- * address or file that cannot be used); 3 Global unreachable, or unable to serve the call (busy,
- * internal error: retrying later may work), TLS handshakes that fail included; 4 authentication or
- * permission refused: a missing or wrong token ({@code Authentication failed: ...}).
+ * address or file that cannot be used); 3 Global unreachable, or too busy to serve the call
+ * (retrying later may work), TLS handshakes that fail included; 4 authentication or permission
+ * refused: a missing or wrong token ({@code Authentication failed: ...}); 5 Global is out of disk
+ * space and refuses new values ({@code Global is out of space: ...}; deleting values frees it); 6
+ * an internal error in Global or in this command ({@code Internal error: ...}; a bug or an
+ * unexpected failure, see Global's log). An internal error is never reported as "unreachable":
+ * Global answered.
  */
 final class ExitCodes {
   static final int OK = 0;
@@ -19,6 +23,8 @@ final class ExitCodes {
   static final int USAGE = 2;
   static final int UNAVAILABLE = 3;
   static final int DENIED = 4;
+  static final int NO_SPACE = 5;
+  static final int INTERNAL = 6;
 
   /** The exit-code section of {@code --help}; constants so annotations can use them. */
   static final String HEADING = "%nExit codes:%n";
@@ -27,10 +33,12 @@ final class ExitCodes {
   static final String LIST_1 = "1:the key was not found, or already exists";
   static final String LIST_2 = "2:usage error or invalid argument (e.g. an oversize key)";
   static final String LIST_3 =
-      "3:Global unreachable (TLS handshake failures included), or unable to serve now (busy,"
-          + " internal error)";
+      "3:Global unreachable (TLS handshake failures included), or too busy to serve now";
   static final String LIST_4 =
       "4:authentication failed (missing or wrong token) or permission refused";
+  static final String LIST_5 =
+      "5:Global is out of disk space (below its --min-free-disk) and refuses new values";
+  static final String LIST_6 = "6:internal error (a bug or unexpected failure; see Global's log)";
 
   private ExitCodes() {}
 
@@ -39,8 +47,10 @@ final class ExitCodes {
     return switch (code) {
       case NOT_FOUND, ALREADY_EXISTS -> NOT_FOUND_OR_EXISTS;
       case INVALID_ARGUMENT, TOO_LARGE, INTEGRITY -> USAGE;
-      case UNAVAILABLE, RESOURCE_EXHAUSTED, INTERNAL -> UNAVAILABLE;
+      case UNAVAILABLE, RESOURCE_EXHAUSTED -> UNAVAILABLE;
       case UNAUTHENTICATED, PERMISSION_DENIED -> DENIED;
+      case NO_SPACE -> NO_SPACE;
+      case INTERNAL -> INTERNAL;
     };
   }
 
@@ -60,6 +70,7 @@ final class ExitCodes {
       case UNAVAILABLE -> "Global unreachable: " + detail;
       case RESOURCE_EXHAUSTED -> "Global busy: " + detail;
       case INTERNAL -> "Internal error: " + detail;
+      case NO_SPACE -> "Global is out of space: " + detail;
       case UNAUTHENTICATED -> "Authentication failed: " + detail;
       case PERMISSION_DENIED -> "Permission denied: " + detail;
     };

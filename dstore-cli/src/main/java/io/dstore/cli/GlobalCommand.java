@@ -87,6 +87,17 @@ final class GlobalCommand implements Callable<Integer> {
   boolean sync;
 
   @Option(
+      names = "--min-free-disk",
+      paramLabel = "SIZE",
+      converter = Sizes.Converter.class,
+      description =
+          "rocksdb: refuse new values (Global is out of space, exit 5 for dstore put) while free"
+              + " space on the data directory's filesystem is below SIZE; deletes and reads still"
+              + " work, and puts are accepted again once space is freed. 0 turns the check off."
+              + " Default: the larger of 1GiB and 5% of that filesystem.")
+  Long minFreeDisk;
+
+  @Option(
       names = "--coherence",
       paramLabel = "strict|eventual",
       defaultValue = "strict",
@@ -269,6 +280,9 @@ final class GlobalCommand implements Callable<Integer> {
               .maxConnections(maxConnections)
               .idleStreamTimeout(idleTimeout)
               .maxSubscriptions(maxSubscriptions);
+      if (minFreeDisk != null) {
+        builder.minFreeDiskBytes(minFreeDisk);
+      }
       if (metricsListen != null) {
         builder.metricsListen(metricsListen.host(), metricsListen.port());
       }

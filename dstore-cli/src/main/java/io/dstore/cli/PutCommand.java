@@ -41,7 +41,9 @@ import picocli.CommandLine.Spec;
       ExitCodes.LIST_1,
       ExitCodes.LIST_2,
       ExitCodes.LIST_3,
-      ExitCodes.LIST_4
+      ExitCodes.LIST_4,
+      ExitCodes.LIST_5,
+      ExitCodes.LIST_6
     })
 final class PutCommand implements Callable<Integer> {
   private final Env env;

@@ -26,7 +26,8 @@ import picocli.CommandLine.Parameters;
       ExitCodes.LIST_1,
       ExitCodes.LIST_2,
       ExitCodes.LIST_3,
-      ExitCodes.LIST_4
+      ExitCodes.LIST_4,
+      ExitCodes.LIST_6
     })
 final class StatCommand implements Callable<Integer> {
   private final Env env;

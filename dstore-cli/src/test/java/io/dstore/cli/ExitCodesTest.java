@@ -23,9 +23,29 @@ class ExitCodesTest {
     assertThat(ExitCodes.of(ErrorCode.INTEGRITY)).isEqualTo(2);
     assertThat(ExitCodes.of(ErrorCode.UNAVAILABLE)).isEqualTo(3);
     assertThat(ExitCodes.of(ErrorCode.RESOURCE_EXHAUSTED)).isEqualTo(3);
-    assertThat(ExitCodes.of(ErrorCode.INTERNAL)).isEqualTo(3);
     assertThat(ExitCodes.of(ErrorCode.UNAUTHENTICATED)).isEqualTo(4);
     assertThat(ExitCodes.of(ErrorCode.PERMISSION_DENIED)).isEqualTo(4);
+    assertThat(ExitCodes.of(ErrorCode.NO_SPACE)).isEqualTo(5);
+    // Global answered: an internal error is not "unreachable"
+    assertThat(ExitCodes.of(ErrorCode.INTERNAL)).isEqualTo(6);
+  }
+
+  @Test
+  void outOfSpaceSaysSoAndExits5() {
+    DstoreException e =
+        new DstoreException(
+            ErrorCode.NO_SPACE, "1.0 GiB free, below the watermark of 2.0 GiB (--min-free-disk)");
+    assertThat(ExitCodes.describe(e, "k"))
+        .isEqualTo(
+            "Global is out of space: 1.0 GiB free, below the watermark of 2.0 GiB"
+                + " (--min-free-disk)");
+    assertThat(ExitCodes.of(e.code())).isEqualTo(5);
+  }
+
+  @Test
+  void anInternalErrorIsNotCalledUnreachable() {
+    DstoreException e = new DstoreException(ErrorCode.INTERNAL, "internal error: boom");
+    assertThat(ExitCodes.describe(e, "k")).startsWith("Internal error: ");
   }
 
   @ParameterizedTest

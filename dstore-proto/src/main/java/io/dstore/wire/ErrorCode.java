@@ -26,5 +26,11 @@ public enum ErrorCode {
   /** A server-side limit on concurrent streams, connections or subscriptions was reached. */
   RESOURCE_EXHAUSTED,
   /** A bug or an unexpected failure; the message says what happened. */
-  INTERNAL
+  INTERNAL,
+  /**
+   * Global is out of disk space: free space on its data directory's filesystem is below the
+   * watermark ({@code --min-free-disk}), or the disk filled up. New values are refused until space
+   * is freed; deletes and reads still work. The message names the free space and the watermark.
+   */
+  NO_SPACE
 }

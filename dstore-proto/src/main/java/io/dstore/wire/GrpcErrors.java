@@ -39,7 +39,7 @@ public final class GrpcErrors {
       case UNAUTHENTICATED -> Status.Code.UNAUTHENTICATED;
       case PERMISSION_DENIED -> Status.Code.PERMISSION_DENIED;
       case INTEGRITY -> Status.Code.DATA_LOSS;
-      case RESOURCE_EXHAUSTED -> Status.Code.RESOURCE_EXHAUSTED;
+      case RESOURCE_EXHAUSTED, NO_SPACE -> Status.Code.RESOURCE_EXHAUSTED;
       case INTERNAL -> Status.Code.INTERNAL;
     };
   }
@@ -182,6 +182,7 @@ public final class GrpcErrors {
       case INTEGRITY -> io.dstore.proto.ErrorCode.ERROR_CODE_INTEGRITY;
       case RESOURCE_EXHAUSTED -> io.dstore.proto.ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED;
       case INTERNAL -> io.dstore.proto.ErrorCode.ERROR_CODE_INTERNAL;
+      case NO_SPACE -> io.dstore.proto.ErrorCode.ERROR_CODE_NO_SPACE;
     };
   }
 
@@ -198,6 +199,7 @@ public final class GrpcErrors {
       case ERROR_CODE_INTEGRITY -> ErrorCode.INTEGRITY;
       case ERROR_CODE_RESOURCE_EXHAUSTED -> ErrorCode.RESOURCE_EXHAUSTED;
       case ERROR_CODE_INTERNAL -> ErrorCode.INTERNAL;
+      case ERROR_CODE_NO_SPACE -> ErrorCode.NO_SPACE;
       case ERROR_CODE_UNSPECIFIED, UNRECOGNIZED -> null;
     };
   }

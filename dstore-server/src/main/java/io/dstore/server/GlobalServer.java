@@ -6,18 +6,21 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.dstore.server.internal.CallExecutors;
 import io.dstore.server.internal.ConnectionLimiter;
 import io.dstore.server.internal.DeleteCoordinator;
+import io.dstore.server.internal.DiskSpace;
 import io.dstore.server.internal.GlobalMetrics;
 import io.dstore.server.internal.GlobalService;
 import io.dstore.server.internal.InvalidationHub;
 import io.dstore.server.internal.Limits;
 import io.dstore.server.internal.ServerInternals;
 import io.dstore.server.internal.ServerSetup;
+import io.dstore.server.internal.SpaceAware;
 import io.dstore.server.internal.SubscriptionLimiter;
 import io.dstore.serving.ServerOptions;
 import io.dstore.serving.ServerStack;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.nio.file.FileStore;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.concurrent.ExecutorService;
@@ -80,6 +83,12 @@ public final class GlobalServer implements AutoCloseable {
   public static final Duration DEFAULT_IDLE_STREAM_TIMEOUT =
       ServerOptions.DEFAULT_IDLE_STREAM_TIMEOUT;
 
+  /**
+   * The default free-space watermark's floor, 1 GiB; the default is the larger of this and {@value
+   * DiskSpace#DEFAULT_MIN_FREE_PERCENT}% of the filesystem holding the data.
+   */
+  public static final long DEFAULT_MIN_FREE_DISK_BYTES = DiskSpace.DEFAULT_MIN_FREE_BYTES;
+
   /** 10,000 subscriptions, one per connected Local. */
   public static final int DEFAULT_MAX_SUBSCRIPTIONS = 10_000;
 
@@ -114,6 +123,9 @@ public final class GlobalServer implements AutoCloseable {
 
   @GuardedBy("lifecycle")
   private @Nullable GlobalMetrics metrics;
+
+  @GuardedBy("lifecycle")
+  private @Nullable DiskSpace diskSpace;
 
   @GuardedBy("lifecycle")
   private boolean started;
@@ -159,6 +171,17 @@ public final class GlobalServer implements AutoCloseable {
       SubscriptionLimiter subscriptions = new SubscriptionLimiter(config.maxSubscriptions);
       registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       metrics = new GlobalMetrics(registry, storage, hub, connections::open, subscriptions::open);
+      try {
+        diskSpace = diskSpace(storage);
+      } catch (IOException | RuntimeException e) {
+        closed = true;
+        closeQuietly();
+        throw e;
+      }
+      if (diskSpace != null) {
+        metrics.diskSpace(diskSpace);
+        diskSpace.start();
+      }
       service =
           new GlobalService(
               storage,
@@ -176,7 +199,8 @@ public final class GlobalServer implements AutoCloseable {
               limits,
               callbacks,
               ServerSetup.idleTimeout(timers, config.idleStreamTimeout(), config.nanoClock),
-              metrics);
+              metrics,
+              diskSpace);
       ServerStack.Builder stack =
           ServerStack.builder("Global", service)
               .options(config)
@@ -212,6 +236,42 @@ public final class GlobalServer implements AutoCloseable {
               : "");
       return this;
     }
+  }
+
+  /**
+   * The free-space watermark of {@code storage}, or null when there is nothing to watch: a storage
+   * not on a disk (memory), unless a test gave a free-space source.
+   */
+  private @Nullable DiskSpace diskSpace(Storage storage) throws IOException {
+    SpaceAware onDisk = storage instanceof SpaceAware a ? a : null;
+    LongSupplier testSource = config.freeSpace;
+    if (testSource != null) {
+      long watermark = config.minFreeDisk >= 0 ? config.minFreeDisk : DEFAULT_MIN_FREE_DISK_BYTES;
+      return new DiskSpace(
+          testSource::getAsLong, watermark, "the test's disk", onDisk, config.nanoClock);
+    }
+    if (onDisk == null) {
+      return null;
+    }
+    FileStore store = DiskSpace.fileStore(onDisk.directory());
+    long watermark =
+        config.minFreeDisk >= 0
+            ? config.minFreeDisk
+            : DiskSpace.defaultWatermark(store.getTotalSpace());
+    DiskSpace space =
+        new DiskSpace(
+            DiskSpace.of(store),
+            watermark,
+            onDisk.directory() + "'s filesystem",
+            onDisk,
+            config.nanoClock);
+    if (watermark > 0 && space.freeBytes() < watermark) {
+      log.warn(
+          "Free disk space on {}'s filesystem is below the watermark (--min-free-disk): new values"
+              + " are refused until space is freed",
+          onDisk.directory());
+    }
+    return space;
   }
 
   /** The host the server listens on (or the in-process name). */
@@ -331,6 +391,9 @@ public final class GlobalServer implements AutoCloseable {
 
   @GuardedBy("lifecycle")
   private void closeQuietly() {
+    if (diskSpace != null) {
+      diskSpace.close();
+    }
     if (timers != null) {
       timers.shutdownNow();
     }
@@ -371,6 +434,8 @@ public final class GlobalServer implements AutoCloseable {
     private InstantSource wallClock = InstantSource.system();
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private int maxSubscriptions = DEFAULT_MAX_SUBSCRIPTIONS;
+    private long minFreeDisk = -1; // the default: see minFreeDiskBytes
+    private @Nullable LongSupplier freeSpace;
 
     private Builder() {
       super(50051);
@@ -464,6 +529,35 @@ public final class GlobalServer implements AutoCloseable {
         throw new IllegalArgumentException("max subscriptions must be >= 1, got " + subscriptions);
       }
       this.maxSubscriptions = subscriptions;
+      return this;
+    }
+
+    /**
+     * Free space to keep on the filesystem holding the data (default: the larger of 1 GiB and
+     * {@value DiskSpace#DEFAULT_MIN_FREE_PERCENT}% of that filesystem; 0 turns the check off).
+     * Below it, new values (unary, pipelined and streamed puts, content-addressed ones included)
+     * are refused with {@code NO_SPACE} (status RESOURCE_EXHAUSTED), naming the free space, the
+     * watermark and {@code --min-free-disk}; deletes, which free space, and reads still work. Free
+     * space is read at most every 250 ms and every second in the background, which also lets a
+     * storage that stopped writing after the disk filled up (RocksDB's sticky background error)
+     * resume once space is back, with no restart. Applies to a storage on a disk (RocksDB).
+     */
+    public Builder minFreeDiskBytes(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("min free disk must be >= 0 bytes, got " + bytes);
+      }
+      this.minFreeDisk = bytes;
+      return this;
+    }
+
+    /**
+     * Where free disk space is read from, in bytes (default: the data directory's filesystem,
+     * {@link java.nio.file.FileStore#getUsableSpace}); with it, the watermark applies to any
+     * storage, memory included, and defaults to 1 GiB. For tests: a real full disk needs root to
+     * make.
+     */
+    public Builder freeSpace(LongSupplier usableBytes) {
+      this.freeSpace = requireNonNull(usableBytes, "usableBytes");
       return this;
     }
 

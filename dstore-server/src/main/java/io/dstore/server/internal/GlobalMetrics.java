@@ -15,6 +15,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -41,6 +42,9 @@ import java.util.function.ToDoubleFunction;
  *   <li>{@code dstore_invalidation_fanout_seconds}: from publishing an invalidation to the delete
  *       being allowed to return (every live Local acknowledged, or its lease ran out, in strict
  *       mode; at once in eventual mode), a histogram with the requests' buckets;
+ *   <li>{@code dstore_disk_free_bytes}, {@code dstore_disk_watermark_bytes}, {@code
+ *       dstore_storage_write_blocked}, {@code dstore_writes_refused_total{reason="no_space"}}: disk
+ *       space (see {@link #diskSpace}), when the storage is on a disk;
  *   <li>the JVM's and the process's meters ({@code jvm_*}, {@code process_*}; see {@link
  *       ProcessMetrics}).
  * </ul>
@@ -114,6 +118,37 @@ public final class GlobalMetrics implements AutoCloseable {
         .baseUnit(unit)
         .description(description)
         .strongReference(true)
+        .register(registry);
+  }
+
+  /**
+   * Registers the disk-space meters: {@code dstore_disk_free_bytes}, {@code
+   * dstore_disk_watermark_bytes} (0 when off), {@code dstore_storage_write_blocked} (1 while the
+   * storage refuses writes after the disk filled up, until it resumes) and {@code
+   * dstore_writes_refused_total{reason="no_space"}}.
+   */
+  public void diskSpace(DiskSpace space) {
+    gauge(
+        "dstore.disk.free",
+        "bytes",
+        "Free space on the data directory's filesystem at the last reading",
+        space,
+        DiskSpace::freeBytes);
+    gauge(
+        "dstore.disk.watermark",
+        "bytes",
+        "Free space below which new values are refused (--min-free-disk; 0: off)",
+        space,
+        DiskSpace::watermarkBytes);
+    gauge(
+        "dstore.storage.write.blocked",
+        null,
+        "1 while the storage refuses writes after running out of disk space, until it resumes",
+        space,
+        s -> s.storageWriteBlocked() ? 1 : 0);
+    FunctionCounter.builder("dstore.writes.refused", space, s -> (double) s.refusals())
+        .tag("reason", "no_space")
+        .description("New values refused by Global, by reason")
         .register(registry);
   }
 

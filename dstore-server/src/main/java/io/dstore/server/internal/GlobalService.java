@@ -68,12 +68,13 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
       Limits limits,
       java.util.concurrent.Executor executor,
       IdleTimeout idleTimeout,
-      GlobalMetrics metrics) {
+      GlobalMetrics metrics,
+      DiskSpace space) {
     this.storage = storage;
     this.hub = hub;
     this.deletes = deletes;
     this.limits = limits;
-    this.writes = new Writes(storage);
+    this.writes = new Writes(storage, space);
     this.executor = executor;
     this.idleTimeout = idleTimeout;
     this.metrics = metrics;

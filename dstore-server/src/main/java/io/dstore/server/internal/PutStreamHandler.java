@@ -179,6 +179,7 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
       if (headerSha == null) {
         // The key is known only at the end: write under no name, commit under the digest's.
         contentAddressed = true;
+        writes.checkSpace();
         upload = storage.create(ContentKey.PREFIX.getBytes(US_ASCII), declaredSize);
         return;
       }
@@ -193,6 +194,7 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
       }
       existingContent = existing.get(); // verify the bytes anyway, then change nothing
     } else {
+      writes.checkSpace();
       upload = storage.create(k, declaredSize);
     }
     key = k;

@@ -36,6 +36,7 @@ import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Snapshot;
+import org.rocksdb.Status;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
@@ -93,7 +94,7 @@ import org.slf4j.LoggerFactory;
  * and uploads and readers still open, fail with an {@link IOException}. Lock order: lifecycle, then
  * a key stripe or a reader's monitor.
  */
-public final class RocksDbStorage implements Storage {
+public final class RocksDbStorage implements Storage, SpaceAware {
   private static final Logger log = LoggerFactory.getLogger(RocksDbStorage.class);
 
   /** The size of every chunk of a value but the last. */
@@ -106,6 +107,10 @@ public final class RocksDbStorage implements Storage {
   static final long RECLAIM_MIN_CHUNKS = 16;
 
   private static final long COUNTER_BLOCK = 1024;
+
+  /** Never stored: {@link #resumeWrites} writes its tombstone to see whether writes work again. */
+  private static final byte[] WRITE_PROBE_KEY = "write-probe".getBytes(StandardCharsets.US_ASCII);
+
   private static final int STRIPES = 64;
 
   private final Path dir;
@@ -126,6 +131,7 @@ public final class RocksDbStorage implements Storage {
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private final AtomicBoolean closing = new AtomicBoolean();
   private volatile boolean closed;
+  private volatile String writesBlockedBy; // null unless a write ran out of space; see resumeWrites
   private final Set<RocksReader> readers = ConcurrentHashMap.newKeySet();
   private int unfinishedUploadsRemoved; // set once by open
 
@@ -338,7 +344,7 @@ public final class RocksDbStorage implements Storage {
       batch.delete(meta, key);
       deleteChunks(batch, gone.valueId(), gone.chunkCount());
       countChange(batch, -1, -gone.info().size());
-      db.write(durableWrites, batch);
+      db.write(durableWrites, batch); // attempted whatever the free space: deletes free it
       keyCount.decrementAndGet();
       valueBytes.addAndGet(-gone.info().size());
       reclaimLater(gone.valueId(), gone.chunkCount());
@@ -539,7 +545,60 @@ public final class RocksDbStorage implements Storage {
   }
 
   IOException failure(String operation, RocksDBException e) {
-    return new IOException(operation + " failed in " + description + ": " + message(e), e);
+    String message = operation + " failed in " + description + ": " + message(e);
+    if (isNoSpace(e)) {
+      // RocksDB keeps refusing writes after this (a sticky background error) until resume()
+      writesBlockedBy = operation + " failed: " + message(e);
+      return new NoSpaceException(message, e);
+    }
+    return new IOException(message, e);
+  }
+
+  /** Whether RocksDB failed for want of disk space (ENOSPC), now or in a background flush. */
+  private static boolean isNoSpace(RocksDBException e) {
+    Status status = e.getStatus();
+    if (status != null && status.getSubCode() == Status.SubCode.NoSpace) {
+      return true;
+    }
+    // Some paths report ENOSPC only as an IOError whose text is the OS's
+    String text = e.getMessage();
+    return text != null && text.contains("No space left on device");
+  }
+
+  @Override
+  public Path directory() {
+    return dir;
+  }
+
+  @Override
+  public String writesBlockedBy() {
+    return writesBlockedBy;
+  }
+
+  /**
+   * RocksDB's Java API has no {@code resume()}: the store recovers from a full disk by itself, the
+   * {@link org.rocksdb.SstFileManager} {@link RocksTuning} installs turning on RocksDB's automatic
+   * recovery from ENOSPC once space is back. This probes whether it has: a tiny durable write (the
+   * tombstone of a key that never exists). If RocksDB takes it, writes are unblocked.
+   */
+  @Override
+  public void resumeWrites() throws IOException {
+    String before = writesBlockedBy;
+    if (before == null) {
+      return;
+    }
+    enter("resume");
+    try {
+      db.delete(system, durableWrites, WRITE_PROBE_KEY);
+      writesBlockedBy = null;
+      log.info("RocksDB resumed writes after running out of disk space ({})", before);
+    } catch (RocksDBException e) {
+      throw new IOException(
+          "writes still fail in " + description + " (blocked by: " + before + "): " + message(e),
+          e);
+    } finally {
+      exit();
+    }
   }
 
   private static String message(RocksDBException e) {

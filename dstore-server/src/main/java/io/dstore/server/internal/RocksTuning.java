@@ -11,10 +11,13 @@ import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
+import org.rocksdb.Env;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.LRUCache;
 import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksObject;
+import org.rocksdb.SstFileManager;
 import org.rocksdb.UInt64AddOperator;
 import org.rocksdb.WriteOptions;
 
@@ -64,6 +67,14 @@ final class RocksTuning implements AutoCloseable {
   private final WriteOptions chunkWrites;
   private final CompactRangeOptions reclaimCompactions;
 
+  private static SstFileManager sstFileManager() {
+    try {
+      return new SstFileManager(Env.getDefault());
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("cannot create RocksDB's SstFileManager: " + e, e);
+    }
+  }
+
   /**
    * @param sync whether commits and deletes are fsynced; chunk writes never are (the fsync of the
    *     commit that follows them covers them)
@@ -86,7 +97,11 @@ final class RocksTuning implements AutoCloseable {
             .setWalBytesPerSync(BYTES_PER_SYNC)
             .setInfoLogLevel(InfoLogLevel.INFO_LEVEL)
             .setKeepLogFileNum(3)
-            .setMaxLogFileSize(8L << 20);
+            .setMaxLogFileSize(8L << 20)
+            // With an SstFileManager, RocksDB recovers by itself from a background error caused by
+            // a full disk (ENOSPC) once space is back; without one the error is sticky until a
+            // restart (the Java API has no resume()). Deletion rate: unlimited, as without it.
+            .setSstFileManager(own(sstFileManager()));
 
     ColumnFamilyOptions system =
         own(new ColumnFamilyOptions())

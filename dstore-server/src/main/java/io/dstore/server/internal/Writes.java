@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.Optional;
+import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 
 /**
@@ -25,9 +26,25 @@ import org.slf4j.Logger;
  */
 final class Writes {
   private final Storage storage;
+  private final DiskSpace space; // null: never refuse for want of space
 
   Writes(Storage storage) {
+    this(storage, null);
+  }
+
+  Writes(Storage storage, DiskSpace space) {
     this.storage = storage;
+    this.space = space;
+  }
+
+  /**
+   * Refuses a new value with {@code NO_SPACE} when the disk is below its free-space watermark (see
+   * {@link DiskSpace}). Called before anything is written; deletes and reads never call it.
+   */
+  void checkSpace() {
+    if (space != null) {
+      space.checkWrite();
+    }
   }
 
   /** Stores a whole value that arrived in one message. */
@@ -52,6 +69,7 @@ final class Writes {
     if (existing.isPresent()) {
       return existingOrFail(key, existing.get(), actual);
     }
+    checkSpace();
     Storage.Upload upload = storage.create(key, value.size());
     try {
       for (ByteBuffer b : value.asReadOnlyByteBufferList()) {
@@ -141,6 +159,12 @@ final class Writes {
     }
     if (e instanceof DstoreException) {
       return GrpcErrors.toStatus(e); // a deliberate refusal (a bad range, say), not a fault
+    }
+    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (cause instanceof NoSpaceException) {
+      log.warn("write failed for want of disk space: {}", cause.getMessage());
+      return GrpcErrors.status(
+          ErrorCode.NO_SPACE, "Global's disk is full: " + cause.getMessage(), cause);
     }
     log.error("request failed inside Global", e);
     return GrpcErrors.toStatus(e);
