@@ -8,12 +8,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Makes a call made while Global is unreachable try to reach it at once, instead of failing on the
- * result of the last attempt until a backoff timer fires. Before each call whose channel is not
- * READY, the channel's connect backoff is reset (a connection attempt starts now) and the call
- * waits until the channel is READY, that attempt failed, or {@link #MAX_WAIT} (at most the call's
- * own timeout) passed. Once the channel is READY, a subscription waiting out its reconnection
- * backoff reconnects now too. A READY channel costs a volatile read and, while the subscription is
- * down, one lock.
+ * result of the last attempt until a backoff timer fires. Before each call whose channel is in
+ * TRANSIENT_FAILURE, the channel's connect backoff is reset (a connection attempt starts now) and
+ * the call waits until the channel is READY, that attempt failed, or {@link #MAX_WAIT} (at most the
+ * call's own timeout) passed. Once the channel is READY, a subscription waiting out its
+ * reconnection backoff reconnects now too. A READY channel costs a volatile read and, while the
+ * subscription is down, one lock.
  *
  * <p>So a Local recovers with the first request after Global is back, and a request while Global is
  * really down still answers UNAVAILABLE promptly: when the attempt is refused, or after at most
@@ -37,7 +37,9 @@ final class Reconnect {
   /** Called before a call with {@code timeout}; returns when the call should go ahead. */
   void beforeCall(Duration timeout) {
     ConnectivityState state = channel.getState(false);
-    if (state != ConnectivityState.READY) {
+    if (state == ConnectivityState.TRANSIENT_FAILURE) {
+      // The call would fail on the last attempt's error: try again now instead. (IDLE and
+      // CONNECTING need nothing: the call itself connects, or waits for the connection.)
       channel.resetConnectBackoff();
       state = awaitAttempt(Math.min(timeout.toNanos(), MAX_WAIT.toNanos()));
     }
