@@ -108,12 +108,17 @@ public final class DstoreOptions {
     return requestTimeout;
   }
 
-  /** First wait before reconnecting to Global; doubled on each failure. */
+  /** First wait before reconnecting to Global (default 50 ms); doubled on each failure. */
   public Duration reconnectInitialBackoff() {
     return reconnectInitialBackoff;
   }
 
-  /** Longest wait between reconnection attempts. */
+  /**
+   * Longest wait between reconnection attempts (default 2 s): a Local that lost Global tries again
+   * at most this long after its last attempt. A call made meanwhile does not wait for the backoff:
+   * it tries to connect at once, and waits briefly (at most 500 ms, and at most {@link
+   * #requestTimeout()}) for that attempt before it fails UNAVAILABLE.
+   */
   public Duration reconnectMaxBackoff() {
     return reconnectMaxBackoff;
   }
@@ -236,6 +241,10 @@ public final class DstoreOptions {
       return this;
     }
 
+    /**
+     * The reconnection backoff: the first wait after Global is lost, doubled on each failed attempt
+     * up to {@code max} (defaults 50 ms and 2 s).
+     */
     public Builder reconnectBackoff(Duration initial, Duration max) {
       positive(initial, "initial backoff");
       positive(max, "max backoff");

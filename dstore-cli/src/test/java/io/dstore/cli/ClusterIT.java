@@ -59,8 +59,13 @@ class ClusterIT {
 
       global = startGlobal(address);
       assertThat(global.nextLine()).as(global.stderr()).isEqualTo(listening.group(0));
+      // Every Local must answer from the new Global within a deadline. A Local reconnects when
+      // asked (it does not wait out its backoff), but each gets the deadline rather than racing
+      // it: c and a have had no call since the kill.
       awaitAnswer(b, "GET key8", "global: key8 -> value 8     (Updating Local)");
-      for (int i = 0; i < ACKNOWLEDGED; i++) {
+      awaitAnswer(c, "GET key0", "global: key0 -> value 0     (Updating Local)");
+      awaitAnswer(a, "GET key1", "global: key1 -> value 1     (Updating Local)");
+      for (int i = 1; i < ACKNOWLEDGED; i++) {
         assertThat(c.ask("GET key" + i))
             .as("acknowledged before the kill")
             .isEqualTo("global: key" + i + " -> value " + i + "     (Updating Local)");

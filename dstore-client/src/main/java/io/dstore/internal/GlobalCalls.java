@@ -61,6 +61,7 @@ final class GlobalCalls {
   private final int chunkSize;
   private final GlobalGrpc.GlobalBlockingStub blocking;
   private final Pipeline pipeline;
+  private volatile Reconnect reconnect; // null: calls go ahead without trying to reconnect first
 
   /**
    * Values up to this size travel on the pipeline (puts, and gets answered inline); larger ones get
@@ -81,11 +82,27 @@ final class GlobalCalls {
     return target;
   }
 
+  /**
+   * From now on every call a caller makes (put, get, stat, delete, the streamed ones) first lets
+   * {@code reconnect} try to reach Global if the channel is failing (see {@link Reconnect}).
+   */
+  void reconnectBeforeCalls(Reconnect reconnect) {
+    this.reconnect = reconnect;
+  }
+
+  private void beforeCall() {
+    Reconnect r = reconnect;
+    if (r != null) {
+      r.beforeCall(timeout);
+    }
+  }
+
   GlobalGrpc.GlobalStub asyncStub() {
     return GlobalGrpc.newStub(channel);
   }
 
   PutResponse put(Key key, byte[] value, byte[] sha256) {
+    beforeCall();
     PutRequest request =
         PutRequest.newBuilder()
             .setKey(key.toByteString())
@@ -102,6 +119,7 @@ final class GlobalCalls {
   }
 
   GetResponse get(Key key, ByteRange range) {
+    beforeCall();
     GetRequest request = getRequest(key, range);
     PipelineResponse answer =
         pipelined(
@@ -114,6 +132,7 @@ final class GlobalCalls {
   }
 
   ValueInfo stat(Key key) {
+    beforeCall();
     StatRequest request = StatRequest.newBuilder().setKey(key.toByteString()).build();
     PipelineResponse answer = pipelined(PipelineRequest.newBuilder().setStat(request));
     if (answer != null) {
@@ -123,6 +142,7 @@ final class GlobalCalls {
   }
 
   DeleteResponse delete(Key key) {
+    beforeCall();
     DeleteRequest request = DeleteRequest.newBuilder().setKey(key.toByteString()).build();
     PipelineResponse answer = pipelined(PipelineRequest.newBuilder().setDelete(request));
     if (answer != null) {
@@ -175,6 +195,7 @@ final class GlobalCalls {
    * the SHA-256 computed on the way in the last message.
    */
   PutResponse putStream(Key key, InputStream in, long size) {
+    beforeCall();
     CompletableFuture<PutResponse> result = new CompletableFuture<>();
     ReentrantLock lock = new ReentrantLock();
     Condition ready = lock.newCondition();
@@ -264,6 +285,7 @@ final class GlobalCalls {
 
   /** Streams a value (or range) to {@code out}; verifies the SHA-256 when the whole was read. */
   Download getStream(Key key, ByteRange range, ChunkSink out) {
+    beforeCall();
     Context.CancellableContext context = Context.current().withCancellation();
     Context previous = context.attach();
     try {

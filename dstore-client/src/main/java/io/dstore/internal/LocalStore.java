@@ -97,6 +97,8 @@ public final class LocalStore implements Dstore {
                 options.reconnectMaxBackoff(),
                 Clock.systemUTC())
             : null;
+    Runnable subscriptionNow = subscription != null ? subscription::connectNow : () -> {};
+    calls.reconnectBeforeCalls(new Reconnect(channel, subscriptionNow));
   }
 
   /**

@@ -78,6 +78,7 @@ final class Subscription implements AutoCloseable {
   private ScheduledFuture<?> renewTask;
   private long renewIntervalMillis = 500;
   private long backoffMillis;
+  private volatile ScheduledFuture<?> retry; // the reconnection waiting out its backoff, if any
   private boolean everConnected;
   private boolean closed;
 
@@ -233,7 +234,32 @@ final class Subscription implements AutoCloseable {
       backoffMillis = Math.min(maxBackoff.toMillis(), backoffMillis * 2);
     }
     long jittered = (long) (delay * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
-    scheduler.schedule(this::connect, Math.max(1, jittered), TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> next =
+        scheduler.schedule(this::connect, Math.max(1, jittered), TimeUnit.MILLISECONDS);
+    synchronized (state) {
+      retry = next;
+    }
+  }
+
+  /**
+   * Reconnects now if a reconnection is waiting out its backoff, and starts the backoff over: a
+   * caller found Global unreachable and is trying to reach it, so the subscription should not lag
+   * behind by a backoff. Does nothing while connected, connecting or closed. The reconnection still
+   * runs on the scheduler, and only one runs at a time: the one waiting is cancelled, not doubled.
+   */
+  void connectNow() {
+    ScheduledFuture<?> waiting = retry;
+    if (waiting == null || waiting.isDone()) {
+      return; // the common case, connected: no lock
+    }
+    synchronized (state) {
+      if (closed || current != null || retry == null || !retry.cancel(false)) {
+        return;
+      }
+      retry = null;
+      backoffMillis = initialBackoff.toMillis();
+    }
+    scheduler.execute(this::connect);
   }
 
   private void renew(Stream stream) {

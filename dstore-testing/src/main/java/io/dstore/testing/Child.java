@@ -146,6 +146,11 @@ public final class Child implements AutoCloseable {
     process.destroy();
   }
 
+  /** The child's process id (to signal it, say with {@code kill -STOP}). */
+  public long pid() {
+    return process.pid();
+  }
+
   public boolean isAlive() {
     return process.isAlive();
   }
