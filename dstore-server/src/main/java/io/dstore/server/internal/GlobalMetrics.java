@@ -15,6 +15,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -81,6 +82,9 @@ public final class GlobalMetrics implements AutoCloseable {
             .register(registry);
     gauge("dstore.stored.keys", null, "Keys stored", storage, s -> s.keyCount());
     gauge("dstore.stored.value", "bytes", "Bytes of values stored", storage, s -> s.valueBytes());
+    FunctionCounter.builder("dstore.integrity.errors", storage, s -> s.integrityErrors())
+        .description("Reads refused because the stored data of the key is damaged")
+        .register(registry);
     gauge(
         "dstore.locals.connected",
         null,
