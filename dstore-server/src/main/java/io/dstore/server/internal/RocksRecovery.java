@@ -1,5 +1,6 @@
 package io.dstore.server.internal;
 
+import io.dstore.server.DamagedStoreException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -48,15 +49,6 @@ final class RocksRecovery {
 
   /** What an open with {@code acceptDataLoss} lost, for logs and tests. */
   record Loss(List<String> lostKeys, List<String> resurrectedKeys, long discardedLogBytes) {}
-
-  /** Thrown when the store is damaged and the loss was not accepted. */
-  static final class DamagedStoreException extends IOException {
-    private static final long serialVersionUID = 1L;
-
-    DamagedStoreException(String message, Throwable cause) {
-      super(message, cause);
-    }
-  }
 
   private RocksRecovery() {}
 
