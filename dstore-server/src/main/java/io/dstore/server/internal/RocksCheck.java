@@ -58,16 +58,19 @@ public final class RocksCheck {
               + p.describe()
               + ": a write cut off by a crash, never acknowledged; the next start drops it");
     }
+    java.util.Set<String> damagedKeys = new java.util.LinkedHashSet<>();
+    if (!scan.damage().isEmpty()) {
+      problems += reportKeysAtRisk(absolute, out, damagedKeys);
+    }
     long keys = 0;
     long bytes = 0;
-    List<String> damagedKeys = new ArrayList<>();
     try (RocksTuning tuning = new RocksTuning(false)) {
       tuning
           .dbOptions()
           .setWalRecoveryMode(
               scan.damage().isEmpty()
                   ? WALRecoveryMode.TolerateCorruptedTailRecords
-                  : WALRecoveryMode.PointInTimeRecovery);
+                  : WALRecoveryMode.SkipAnyCorruptedRecords);
       List<ColumnFamilyHandle> handles = new ArrayList<>();
       RocksDB db;
       try {
@@ -132,6 +135,39 @@ public final class RocksCheck {
                 ? "no damage found"
                 : problems + " problem(s), " + damagedKeys.size() + " damaged key(s)"));
     return problems;
+  }
+
+  /**
+   * The keys that {@code --accept-data-loss} would lose: present (or newer) when every readable log
+   * record is replayed, absent (or older) when replay stops at the damage. Returns their number.
+   */
+  private static long reportKeysAtRisk(Path dir, PrintStream out, java.util.Set<String> damagedKeys)
+      throws IOException {
+    java.util.Map<ByteBuffer, Long> readable;
+    java.util.Map<ByteBuffer, Long> kept;
+    try {
+      readable = RocksRecovery.metaKeysReadOnly(dir, WALRecoveryMode.SkipAnyCorruptedRecords);
+      kept = RocksRecovery.metaKeysReadOnly(dir, WALRecoveryMode.PointInTimeRecovery);
+    } catch (RocksDBException e) {
+      out.println("note: the keys recorded after the damage cannot be listed: " + e.getMessage());
+      return 0;
+    }
+    long n = 0;
+    for (java.util.Map.Entry<ByteBuffer, Long> e : readable.entrySet()) {
+      Long now = kept.get(e.getKey());
+      if (now == null || now < e.getValue()) {
+        byte[] key = new byte[e.getKey().remaining()];
+        e.getKey().duplicate().get(key);
+        damagedKeys.add(describeKey(key));
+        out.println(
+            "damaged key "
+                + describeKey(key)
+                + ": recorded after the damage in the write-ahead log; --accept-data-loss would"
+                + " lose it");
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Null when the value reads whole and matches its SHA-256, else what is wrong. */

@@ -58,7 +58,11 @@ class RocksDamageTest {
     // The refusal changed nothing: it refuses again.
     assertThatThrownBy(() -> Storage.rocksdb(dir(), false))
         .hasMessageContaining("write-ahead log is damaged");
-    assertThat(check()).contains("damaged: write-ahead log " + wal.getFileName());
+    assertThat(check())
+        .contains("damaged: write-ahead log " + wal.getFileName())
+        .contains("damaged key 'big'")
+        .contains("damaged key 'small': recorded after the damage")
+        .contains("2 damaged key(s)");
 
     try (Storage storage = Storage.rocksdb(dir(), false, true)) {
       RocksRecovery.Loss loss = ((RocksDbStorage) storage).loss();
