@@ -65,7 +65,10 @@ final class RocksRecovery {
       try {
         db = attempt(dir, tuning, handles, WALRecoveryMode.TolerateCorruptedTailRecords);
       } catch (RocksDBException e) {
-        if (!RocksDbStorage.isDamage(e) || !acceptDataLoss || scan.logs().isEmpty()) {
+        if (!RocksDbStorage.isDamage(e)) {
+          throw e; // in use, permissions, no space...: reported as such by RocksDbStorage
+        }
+        if (!acceptDataLoss || scan.logs().isEmpty()) {
           throw refusal(dir, scan, e);
         }
         // RocksDB found damage in a log that the scan did not: accept as below.
