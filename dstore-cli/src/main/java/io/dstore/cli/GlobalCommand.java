@@ -1,6 +1,7 @@
 package io.dstore.cli;
 
 import io.dstore.server.Coherence;
+import io.dstore.server.DamagedStoreException;
 import io.dstore.server.GlobalServer;
 import io.dstore.server.Storage;
 import java.io.IOException;
@@ -43,9 +44,17 @@ import picocli.CommandLine.Spec;
     exitCodeList = {
       ExitCodes.LIST_OK,
       "2:usage error, or the address cannot be listened on, or the store, a TLS file or the"
-          + " token file cannot be used"
+          + " token file cannot be used",
+      GlobalCommand.LIST_DAMAGED
     })
 final class GlobalCommand implements Callable<Integer> {
+  /** Exit code: the store is damaged (start refused, or --check found damage). */
+  static final int DAMAGED = 7;
+
+  static final String LIST_DAMAGED =
+      "7:the rocksdb store is damaged: start refused (see --accept-data-loss), or --check found"
+          + " damage";
+
   enum Store {
     ROCKSDB,
     MEMORY
@@ -96,6 +105,22 @@ final class GlobalCommand implements Callable<Integer> {
               + " work, and puts are accepted again once space is freed. 0 turns the check off."
               + " Default: the larger of 1GiB and 5% of that filesystem.")
   Long minFreeDisk;
+
+  @Option(
+      names = "--check",
+      description =
+          "rocksdb: check the store in --data-dir without serving or changing it (write-ahead"
+              + " logs, file checksums, every value against its SHA-256); prints each damaged"
+              + " key or file on a line, then a summary; exits 0 when clean, 7 when damaged.")
+  boolean check;
+
+  @Option(
+      names = "--accept-data-loss",
+      description =
+          "rocksdb: start even though the write-ahead log is damaged, keeping what precedes the"
+              + " damage and losing the rest; the damaged logs are copied aside and every key"
+              + " lost is logged. Without it, Global refuses to start on a damaged store.")
+  boolean acceptDataLoss;
 
   @Option(
       names = "--coherence",
@@ -233,6 +258,9 @@ final class GlobalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    if (check) {
+      return check();
+    }
     GlobalServer.Builder builder = configure();
     GlobalServer server = builder.storage(openStorage()).build();
     try {
@@ -305,6 +333,21 @@ final class GlobalCommand implements Callable<Integer> {
     return new ParameterException(spec.commandLine(), message);
   }
 
+  /** {@code --check}: the report on stdout, exit 0 when clean, {@link #DAMAGED} when not. */
+  private int check() {
+    if (store != Store.ROCKSDB) {
+      throw usage("--check checks a rocksdb store; it has nothing to check with --store memory");
+    }
+    try {
+      long problems = Storage.checkRocksdb(dataDir, env.out());
+      env.out().flush();
+      return problems == 0 ? ExitCodes.OK : DAMAGED;
+    } catch (IOException e) {
+      throw Failure.usage(
+          "Cannot check the rocksdb store in " + dataDir + ": " + e.getMessage(), e);
+    }
+  }
+
   private Storage openStorage() {
     boolean dirGiven = spec.commandLine().getParseResult().hasMatchedOption("--data-dir");
     if (store == Store.MEMORY) {
@@ -314,7 +357,9 @@ final class GlobalCommand implements Callable<Integer> {
       return Storage.memory();
     }
     try {
-      return Storage.rocksdb(dataDir, sync);
+      return Storage.rocksdb(dataDir, sync, acceptDataLoss);
+    } catch (DamagedStoreException e) {
+      throw new Failure(DAMAGED, "Refusing to start: " + Text.oneLine(e.getMessage()), e);
     } catch (IOException | RuntimeException e) {
       // The storage's own message says what is wrong (in use, unreadable format, no space).
       String why =

@@ -57,6 +57,28 @@ public interface Storage extends AutoCloseable {
     return io.dstore.server.internal.RocksDbStorage.open(dir, sync);
   }
 
+  /**
+   * Like {@link #rocksdb(Path, boolean)}, which refuses to open a store whose write-ahead log or
+   * MANIFEST is damaged (the message names the file and what to do). With {@code acceptDataLoss},
+   * damage in the write-ahead log is accepted instead: the store opens with what precedes the
+   * damage, and every key lost is logged.
+   */
+  static Storage rocksdb(Path dir, boolean sync, boolean acceptDataLoss) throws IOException {
+    return io.dstore.server.internal.RocksDbStorage.open(dir, sync, acceptDataLoss);
+  }
+
+  /**
+   * Checks the RocksDB store in {@code dir} without changing it: the write-ahead logs, the
+   * checksums of every file, and every value against its SHA-256. Prints each damaged key or file
+   * on one line to {@code out}, then a summary.
+   *
+   * @return the number of problems found; 0 when the store is clean
+   * @throws IOException if {@code dir} holds no store
+   */
+  static long checkRocksdb(Path dir, java.io.PrintStream out) throws IOException {
+    return io.dstore.server.internal.RocksCheck.check(dir, out);
+  }
+
   /** Metadata of the value of {@code key}, or empty if absent. */
   Optional<StoredInfo> stat(byte[] key) throws IOException;
 
@@ -101,6 +123,14 @@ public interface Storage extends AutoCloseable {
    * overheads).
    */
   long valueBytes();
+
+  /**
+   * Reads refused so far because the stored data of a key failed its integrity check (a checksum
+   * mismatch, a missing or cut-short chunk); such reads fail with {@code ErrorCode.INTEGRITY}.
+   */
+  default long integrityErrors() {
+    return 0;
+  }
 
   /** Short name for logs: {@code memory}, {@code rocksdb:/path}. */
   String describe();

@@ -85,6 +85,9 @@ public final class GlobalMetrics implements AutoCloseable {
             .register(registry);
     gauge("dstore.stored.keys", null, "Keys stored", storage, s -> s.keyCount());
     gauge("dstore.stored.value", "bytes", "Bytes of values stored", storage, s -> s.valueBytes());
+    FunctionCounter.builder("dstore.integrity.errors", storage, s -> s.integrityErrors())
+        .description("Reads refused because the stored data of the key is damaged")
+        .register(registry);
     gauge(
         "dstore.locals.connected",
         null,

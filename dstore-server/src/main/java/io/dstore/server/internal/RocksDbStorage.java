@@ -10,6 +10,8 @@ import io.dstore.server.KeyExistsException;
 import io.dstore.server.Storage;
 import io.dstore.server.StoredInfo;
 import io.dstore.server.internal.RocksLayout.Meta;
+import io.dstore.wire.DstoreException;
+import io.dstore.wire.ErrorCode;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -134,6 +136,8 @@ public final class RocksDbStorage implements Storage, SpaceAware {
   private volatile String writesBlockedBy; // null unless a write ran out of space; see resumeWrites
   private final Set<RocksReader> readers = ConcurrentHashMap.newKeySet();
   private int unfinishedUploadsRemoved; // set once by open
+  private RocksRecovery.Loss loss; // set once by open, when a damaged log's loss was accepted
+  private final AtomicLong integrityErrors = new AtomicLong();
 
   private final CompactRangeOptions reclaimOptions;
   private final Object reclaimLock = new Object();
@@ -174,6 +178,19 @@ public final class RocksDbStorage implements Storage, SpaceAware {
    *     data this version cannot read
    */
   public static Storage open(Path dir, boolean sync) throws IOException {
+    return open(dir, sync, false);
+  }
+
+  /**
+   * Opens (or creates) the store in {@code dir}, refusing to start on a damaged write-ahead log or
+   * MANIFEST unless {@code acceptDataLoss} (see {@link RocksRecovery}): then it opens with
+   * point-in-time recovery and logs every key lost.
+   *
+   * @throws IOException if the directory cannot be created, is in use by another process, holds
+   *     data this version cannot read, or is damaged (the message says which file and what the
+   *     operator can do)
+   */
+  public static Storage open(Path dir, boolean sync, boolean acceptDataLoss) throws IOException {
     Path absolute = dir.toAbsolutePath().normalize();
     try {
       Files.createDirectories(absolute);
@@ -184,15 +201,21 @@ public final class RocksDbStorage implements Storage, SpaceAware {
     RocksTuning tuning = new RocksTuning(sync);
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     RocksDB db;
+    RocksRecovery.Opened opened;
     try {
-      db = RocksDB.open(tuning.dbOptions(), absolute.toString(), tuning.families(), handles);
+      opened = RocksRecovery.open(absolute, tuning, handles, acceptDataLoss);
+      db = opened.db();
     } catch (RocksDBException e) {
       tuning.close();
       throw openFailure(absolute, e);
+    } catch (IOException | RuntimeException e) {
+      tuning.close();
+      throw e;
     }
     RocksDbStorage storage = null;
     try {
       storage = new RocksDbStorage(absolute, tuning, db, handles);
+      storage.loss = opened.loss();
       storage.removeUnfinishedUploads();
       return storage;
     } catch (RocksDBException e) {
@@ -285,9 +308,9 @@ public final class RocksDbStorage implements Storage, SpaceAware {
     enter("stat");
     try {
       byte[] record = db.get(meta, key);
-      return record == null ? Optional.empty() : Optional.of(Meta.decode(record).info());
+      return record == null ? Optional.empty() : Optional.of(decodeMeta(key, record).info());
     } catch (RocksDBException e) {
-      throw failure("stat", e);
+      throw failure("stat", key, e);
     } finally {
       exit();
     }
@@ -309,19 +332,22 @@ public final class RocksDbStorage implements Storage, SpaceAware {
   public Optional<Reader> open(byte[] key) throws IOException {
     enter("open");
     Snapshot snapshot = db.getSnapshot();
-    ReadOptions options = new ReadOptions().setSnapshot(snapshot);
+    // Checksums of every block and blob read are verified (RocksDB's default, made explicit): a
+    // damaged value is refused with INTEGRITY, never served.
+    ReadOptions options = new ReadOptions().setSnapshot(snapshot).setVerifyChecksums(true);
     boolean handedOut = false;
     try {
       byte[] record = db.get(meta, options, key);
       if (record == null) {
         return Optional.empty();
       }
-      RocksReader reader = new RocksReader(this, Meta.decode(record), snapshot, options);
+      RocksReader reader =
+          new RocksReader(this, key.clone(), decodeMeta(key, record), snapshot, options);
       readers.add(reader);
       handedOut = true;
       return Optional.of(reader);
     } catch (RocksDBException e) {
-      throw failure("open", e);
+      throw failure("open", key, e);
     } finally {
       if (!handedOut) {
         releaseSnapshot(snapshot, options);
@@ -494,18 +520,70 @@ public final class RocksDbStorage implements Storage, SpaceAware {
     byte[] bytes = db.get(chunks, options, chunkKey(value.valueId(), index));
     long expected = Math.min(value.chunkSize(), value.info().size() - index * value.chunkSize());
     if (bytes == null || bytes.length != expected) {
-      throw new IOException(
+      throw new StoredDamage(
           "chunk "
               + index
               + " of value "
               + value.valueId()
               + " is "
-              + (bytes == null ? "missing" : bytes.length + " bytes, expected " + expected)
-              + ": the store in "
-              + dir
-              + " is corrupt");
+              + (bytes == null ? "missing" : bytes.length + " bytes, expected " + expected));
     }
     return bytes;
+  }
+
+  /**
+   * What a read found damaged in the stored data of one key: a chunk missing or of the wrong size.
+   * RocksDB's own checksum failures arrive as a {@link RocksDBException} with status Corruption.
+   */
+  static final class StoredDamage extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    StoredDamage(String message) {
+      super(message);
+    }
+  }
+
+  /** Whether RocksDB failed because stored bytes failed a checksum or are cut short. */
+  static boolean isDamage(RocksDBException e) {
+    Status status = e.getStatus();
+    if (status != null && status.getCode() == Status.Code.Corruption) {
+      return true;
+    }
+    String message = e.getMessage() == null ? "" : e.getMessage();
+    return message.startsWith("Corruption") || message.contains("truncated");
+  }
+
+  /**
+   * The failure of a read of {@code key}: INTEGRITY, counted and logged with the key, when the
+   * stored bytes are damaged; otherwise a plain backend failure.
+   */
+  IOException failure(String operation, byte[] key, RocksDBException e) {
+    if (isDamage(e)) {
+      throw damaged(key, message(e));
+    }
+    return failure(operation, e);
+  }
+
+  /** Counts, logs and returns the refusal of a read of {@code key} whose stored data is damaged. */
+  DstoreException damaged(byte[] key, String why) {
+    integrityErrors.incrementAndGet();
+    String name = RocksCheck.describeKey(key);
+    log.error(
+        "{}: stored value of key {} is damaged: {}; it is refused with INTEGRITY until it is"
+            + " deleted and put again (dstore global --check lists every damaged key)",
+        description,
+        name,
+        why);
+    return new DstoreException(
+        ErrorCode.INTEGRITY, "stored value of key " + name + " is damaged: " + why);
+  }
+
+  private Meta decodeMeta(byte[] key, byte[] record) {
+    try {
+      return Meta.decode(record);
+    } catch (IOException e) {
+      throw damaged(key, e.getMessage() == null ? "unreadable record" : e.getMessage());
+    }
   }
 
   /** Frees a reader's snapshot. The caller holds the lifecycle lock (either side). */
@@ -686,6 +764,16 @@ public final class RocksDbStorage implements Storage, SpaceAware {
   }
 
   // ---- diagnostics for tests ----
+
+  @Override
+  public long integrityErrors() {
+    return integrityErrors.get();
+  }
+
+  /** What opening with {@code acceptDataLoss} lost, or null when nothing was. */
+  RocksRecovery.Loss loss() {
+    return loss;
+  }
 
   /** How many unfinished uploads of an earlier run {@link #open} removed. */
   int unfinishedUploadsRemoved() {

@@ -18,6 +18,7 @@ import org.rocksdb.Snapshot;
  */
 final class RocksReader implements Storage.Reader {
   private final RocksDbStorage store;
+  private final byte[] key;
   private final Meta value;
   private final Snapshot snapshot;
   private final ReadOptions options;
@@ -25,8 +26,10 @@ final class RocksReader implements Storage.Reader {
   private long cachedIndex = -1; // guarded by this
   private byte[] cached; // guarded by this
 
-  RocksReader(RocksDbStorage store, Meta value, Snapshot snapshot, ReadOptions options) {
+  RocksReader(
+      RocksDbStorage store, byte[] key, Meta value, Snapshot snapshot, ReadOptions options) {
     this.store = store;
+    this.key = key;
     this.value = value;
     this.snapshot = snapshot;
     this.options = options;
@@ -49,7 +52,9 @@ final class RocksReader implements Storage.Reader {
         return copy(position, dst);
       }
     } catch (RocksDBException e) {
-      throw store.failure("read", e);
+      throw store.failure("read", key, e); // damaged bytes: INTEGRITY, naming the key
+    } catch (RocksDbStorage.StoredDamage e) {
+      throw store.damaged(key, e.getMessage());
     } finally {
       store.exit();
     }
