@@ -1,5 +1,6 @@
 package io.dstore.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.dstore.proto.GlobalGrpc;
 import io.dstore.proto.PipelineRequest;
 import io.dstore.proto.PipelineResponse;
@@ -49,7 +50,10 @@ final class Pipeline {
   private final AtomicLong ids = new AtomicLong();
   private final Semaphore slots = new Semaphore(MAX_IN_FLIGHT);
   private final Object lock = new Object();
-  private Stream current; // guarded by lock
+
+  @GuardedBy("lock")
+  private Stream current;
+
   private volatile boolean supported = true;
 
   Pipeline(Channel channel, String target) {

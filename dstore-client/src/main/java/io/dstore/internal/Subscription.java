@@ -1,5 +1,6 @@
 package io.dstore.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.dstore.proto.Ack;
 import io.dstore.proto.Event;
 import io.dstore.proto.Heartbeat;
@@ -72,7 +73,10 @@ final class Subscription implements AutoCloseable {
   private final Clock wallClock;
 
   private final Object state = new Object();
-  private String localId; // guarded by state
+
+  @GuardedBy("state")
+  private String localId;
+
   private String incarnation = "";
   private Stream current;
   private ScheduledFuture<?> renewTask;

@@ -1,5 +1,6 @@
 package io.dstore.server.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.dstore.wire.ErrorCode;
 import io.dstore.wire.GrpcErrors;
 import java.io.IOException;
@@ -63,7 +64,9 @@ public final class DiskSpace implements AutoCloseable {
   private volatile long free;
   private volatile long readAt;
   private volatile boolean readFailed;
-  private ScheduledExecutorService checker; // guarded by this
+
+  @GuardedBy("this")
+  private ScheduledExecutorService checker;
 
   /**
    * @param source free space, in bytes

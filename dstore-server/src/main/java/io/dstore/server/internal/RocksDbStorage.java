@@ -6,6 +6,7 @@ import static io.dstore.server.internal.RocksLayout.chunkKey;
 import static io.dstore.server.internal.RocksLayout.uploadKey;
 import static io.dstore.server.internal.RocksLayout.valueStart;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.dstore.server.KeyExistsException;
 import io.dstore.server.Storage;
 import io.dstore.server.StoredInfo;
@@ -141,9 +142,15 @@ public final class RocksDbStorage implements Storage, SpaceAware {
 
   private final CompactRangeOptions reclaimOptions;
   private final Object reclaimLock = new Object();
-  private ExecutorService reclaimer; // guarded by reclaimLock; created on first use
-  private byte[] reclaimBegin; // guarded by reclaimLock; null when no compaction is pending
-  private byte[] reclaimEnd; // guarded by reclaimLock
+
+  @GuardedBy("reclaimLock")
+  private ExecutorService reclaimer; // created on first use
+
+  @GuardedBy("reclaimLock")
+  private byte[] reclaimBegin; // null when no compaction is pending
+
+  @GuardedBy("reclaimLock")
+  private byte[] reclaimEnd;
 
   private RocksDbStorage(Path dir, RocksTuning tuning, RocksDB db, List<ColumnFamilyHandle> handles)
       throws RocksDBException, IOException {

@@ -1,5 +1,6 @@
 package io.dstore.server.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.dstore.server.Storage;
 import io.dstore.server.StoredInfo;
 import io.dstore.server.internal.RocksLayout.Meta;
@@ -22,9 +23,15 @@ final class RocksReader implements Storage.Reader {
   private final Meta value;
   private final Snapshot snapshot;
   private final ReadOptions options;
-  private boolean closed; // guarded by this
-  private long cachedIndex = -1; // guarded by this
-  private byte[] cached; // guarded by this
+
+  @GuardedBy("this")
+  private boolean closed;
+
+  @GuardedBy("this")
+  private long cachedIndex = -1;
+
+  @GuardedBy("this")
+  private byte[] cached;
 
   RocksReader(
       RocksDbStorage store, byte[] key, Meta value, Snapshot snapshot, ReadOptions options) {
@@ -60,6 +67,7 @@ final class RocksReader implements Storage.Reader {
     }
   }
 
+  @GuardedBy("this")
   private int copy(long position, ByteBuffer dst) throws RocksDBException, IOException {
     long size = value.info().size();
     int chunkSize = value.chunkSize();
