@@ -113,6 +113,9 @@ class FrozenLocalIT {
           subscribedWhileFrozen,
           hub.memberCount());
       assertThat(Duration.ofNanos(maxDelete)).isLessThanOrEqualTo(LEASE.plus(MARGIN));
+      // Its lease ran out without a renewal: its subscription was dropped, and nothing more is
+      // queued for it.
+      assertThat(subscribedWhileFrozen).isEqualTo(1);
       // Once its lease ran out no delete waited for the frozen Local: the pairs together took no
       // more than one lease beyond what they cost anyway.
       assertThat(total).isLessThanOrEqualTo(Duration.ofMillis(PAIRS * 2L).plus(LEASE).plus(MARGIN));

@@ -171,7 +171,7 @@ public final class InvalidationHub implements AutoCloseable, DeleteCoordinator.C
       Event event = Event.newBuilder().setInvalidation(inv).build();
       long nowNanos = nanoClock.getAsLong();
       for (Member m : members.values()) {
-        long expiry = m.enqueue(event, seq);
+        long expiry = m.enqueue(event, seq, nowNanos);
         if (collect && expiry != Long.MIN_VALUE && expiry - nowNanos > 0) {
           leased.add(new DeleteCoordinator.Awaited(m, expiry));
         }

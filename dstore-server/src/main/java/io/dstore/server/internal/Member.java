@@ -35,6 +35,10 @@ final class Member implements DeleteCoordinator.Confirmer {
   @GuardedBy("this")
   private boolean hasLease;
 
+  /** Whether the current stream has renewed the lease at least once. */
+  @GuardedBy("this")
+  private boolean renewedOnStream;
+
   @GuardedBy("this")
   private long lastActiveNanos;
 
@@ -64,10 +68,26 @@ final class Member implements DeleteCoordinator.Confirmer {
     return "Local " + id;
   }
 
-  /** Queues an invalidation (if subscribed) and returns the lease expiry as of that moment. */
-  synchronized long enqueue(Event invalidation, long seq) {
+  /**
+   * Queues an invalidation (if subscribed) and returns the lease expiry as of that moment.
+   *
+   * <p>A subscription that renewed the lease once and then let it run out is dropped instead: its
+   * Local stopped talking (a frozen process, a full socket buffer, a stalled scheduler), and
+   * without a lease it serves nothing, so queueing for it would only cost Global memory, without
+   * bound. Dropped, it reconnects when it wakes and catches up by replay or revalidation.
+   */
+  synchronized long enqueue(Event invalidation, long seq, long nowNanos) {
     if (stream != null) {
-      stream.offer(invalidation);
+      if (renewedOnStream && nowNanos - leaseExpiryNanos >= 0) {
+        stream.close(
+            Status.UNAVAILABLE.withDescription(
+                "this Local stopped reading its subscription and its lease ran out; reconnect to"
+                    + " catch up"));
+        stream = null;
+        lastActiveNanos = nowNanos;
+      } else {
+        stream.offer(invalidation);
+      }
     }
     lastEnqueuedSeq = seq;
     return hasLease ? leaseExpiryNanos : Long.MIN_VALUE;
@@ -80,6 +100,7 @@ final class Member implements DeleteCoordinator.Confirmer {
     }
     leaseExpiryNanos = nowNanos + leaseNanos;
     hasLease = true;
+    renewedOnStream = true;
     lastActiveNanos = nowNanos;
     from.offer(
         Event.newBuilder()
@@ -95,6 +116,7 @@ final class Member implements DeleteCoordinator.Confirmer {
   synchronized void attach(EventStream next, long cutSeq, List<Event> initial, long nowNanos) {
     EventStream old = stream;
     stream = next;
+    renewedOnStream = false;
     lastEnqueuedSeq = cutSeq;
     lastActiveNanos = nowNanos;
     for (Event e : initial) {
