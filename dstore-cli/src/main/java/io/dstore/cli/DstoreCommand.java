@@ -25,6 +25,10 @@ import picocli.CommandLine.Spec;
       ExitCodes.LIST_4,
       ExitCodes.LIST_5,
       ExitCodes.LIST_6
+    },
+    footer = {
+      "%nIn a source checkout, ./dstore bench runs the benchmark harness (dstore against Redis,"
+          + " Hazelcast and Caffeine); it is not part of this command."
     })
 final class DstoreCommand implements Runnable {
   @Spec CommandSpec spec;
