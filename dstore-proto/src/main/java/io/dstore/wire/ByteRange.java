@@ -71,11 +71,6 @@ public final class ByteRange {
     return offset;
   }
 
-  /** Whether the range ends where the value does, whatever its size. */
-  public boolean toEnd() {
-    return length == TO_END;
-  }
-
   /** Whether this is the whole value. */
   public boolean isWhole() {
     return offset == 0 && length == TO_END;
@@ -139,6 +134,6 @@ public final class ByteRange {
 
   @Override
   public String toString() {
-    return toEnd() ? "bytes " + offset + "-" : "bytes " + offset + "+" + length;
+    return length == TO_END ? "bytes " + offset + "-" : "bytes " + offset + "+" + length;
   }
 }

@@ -21,11 +21,6 @@ public final class ContentKey {
     return PREFIX + Sha256.hex(digest);
   }
 
-  /** The content key of a value with this SHA-256 digest, as key bytes. */
-  public static byte[] bytesOf(byte[] digest) {
-    return of(digest).getBytes(StandardCharsets.US_ASCII);
-  }
-
   /** Whether {@code key} starts with {@code sha256:} (and so must name its content). */
   public static boolean isContentKey(byte[] key) {
     if (key.length < PREFIX_BYTES.length) {

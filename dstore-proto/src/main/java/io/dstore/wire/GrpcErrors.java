@@ -159,16 +159,6 @@ public final class GrpcErrors {
         .asRuntimeException(trailers);
   }
 
-  /** Whether a call failed because the server could not be reached or went away. */
-  public static boolean isUnavailable(Throwable t) {
-    ErrorCode code = codeOf(t);
-    if (code != null) {
-      return code == ErrorCode.UNAVAILABLE;
-    }
-    Status.Code status = Status.fromThrowable(t).getCode();
-    return status == Status.Code.UNAVAILABLE || status == Status.Code.DEADLINE_EXCEEDED;
-  }
-
   /** The wire form of a code. */
   public static io.dstore.proto.ErrorCode toProto(ErrorCode code) {
     return switch (code) {

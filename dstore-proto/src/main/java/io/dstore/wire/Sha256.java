@@ -15,9 +15,6 @@ import java.util.HexFormat;
  * sides of the wire. Stateless and thread-safe; each {@link #newDigest()} is the caller's own.
  */
 public final class Sha256 {
-  /** A digest's length in bytes. */
-  public static final int BYTES = 32;
-
   private static final HexFormat HEX = HexFormat.of();
 
   private Sha256() {}
