@@ -5,7 +5,7 @@
 #   python3-protobuf) for the system Python (/usr/bin/python3), which runs examples/python in
 #   PythonClientIT.
 # Idempotent: does nothing when everything is there already. Needs root, or sudo, to install.
-# Run `apt-get update` at most once. Prints what it did.
+# Runs `apt-get update` only when the install needs it. Prints what it did.
 set -euo pipefail
 
 PACKAGES=(protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf)
@@ -33,27 +33,7 @@ if [ -z "$todo" ]; then
 fi
 echo "install-test-deps.sh: missing: $(echo $todo)"
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-test-deps.sh: apt-get not found; install ${PACKAGES[*]} (or their equivalents)" \
-       "with this system's package manager" >&2
-  exit 1
-fi
-
-if [ "$(id -u)" -eq 0 ]; then
-  SUDO=""
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  SUDO="sudo -n"
-else
-  echo "install-test-deps.sh: installing needs root; run as root or with sudo:" \
-       "apt-get install -y --no-install-recommends ${PACKAGES[*]}" >&2
-  exit 1
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-echo "install-test-deps.sh: apt-get update"
-$SUDO apt-get update -q
-echo "install-test-deps.sh: apt-get install ${PACKAGES[*]}"
-$SUDO apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
+"$(dirname "$0")/apt-install.sh" install-test-deps.sh "${PACKAGES[@]}"
 
 todo=$(missing)
 if [ -n "$todo" ]; then
