@@ -24,7 +24,8 @@ import picocli.CommandLine.Parameters;
       ExitCodes.LIST_2,
       ExitCodes.LIST_3,
       ExitCodes.LIST_4,
-      ExitCodes.LIST_6
+      ExitCodes.LIST_6,
+      ExitCodes.LIST_8
     })
 final class DelCommand implements Callable<Integer> {
   private final Env env;

@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
       ExitCodes.LIST_3,
       ExitCodes.LIST_4,
       ExitCodes.LIST_5,
-      ExitCodes.LIST_6
+      ExitCodes.LIST_6,
+      ExitCodes.LIST_8
     },
     footer = {
       "%nIn a source checkout, ./dstore bench runs the benchmark harness (dstore against Redis,"

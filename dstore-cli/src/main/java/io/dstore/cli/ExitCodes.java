@@ -14,8 +14,9 @@ import io.dstore.wire.ErrorCode;
  * refused: a missing or wrong token ({@code Authentication failed: ...}); 5 Global is out of disk
  * space and refuses new values ({@code Global is out of space: ...}; deleting values frees it); 6
  * an internal error in Global or in this command ({@code Internal error: ...}; a bug or an
- * unexpected failure, see Global's log). An internal error is never reported as "unreachable":
- * Global answered.
+ * unexpected failure, see Global's log); 8 a put or delete whose outcome is unknown ({@code Outcome
+ * unknown: ...}; it was cut off after it was sent, check with {@code stat}). An internal error is
+ * never reported as "unreachable": Global answered.
  */
 final class ExitCodes {
   static final int OK = 0;
@@ -25,6 +26,7 @@ final class ExitCodes {
   static final int DENIED = 4;
   static final int NO_SPACE = 5;
   static final int INTERNAL = 6;
+  static final int OUTCOME_UNKNOWN = 8;
 
   /** The exit-code section of {@code --help}; constants so annotations can use them. */
   static final String HEADING = "%nExit codes:%n";
@@ -39,6 +41,8 @@ final class ExitCodes {
   static final String LIST_5 =
       "5:Global is out of disk space (below its --min-free-disk) and refuses new values";
   static final String LIST_6 = "6:internal error (a bug or unexpected failure; see Global's log)";
+  static final String LIST_8 =
+      "8:the write's outcome is unknown (cut off after it was sent); check with stat";
 
   private ExitCodes() {}
 
@@ -51,6 +55,7 @@ final class ExitCodes {
       case UNAUTHENTICATED, PERMISSION_DENIED -> DENIED;
       case NO_SPACE -> NO_SPACE;
       case INTERNAL -> INTERNAL;
+      case OUTCOME_UNKNOWN -> OUTCOME_UNKNOWN;
     };
   }
 
@@ -71,6 +76,7 @@ final class ExitCodes {
       case RESOURCE_EXHAUSTED -> "Global busy: " + detail;
       case INTERNAL -> "Internal error: " + detail;
       case NO_SPACE -> "Global is out of space: " + detail;
+      case OUTCOME_UNKNOWN -> "Outcome unknown: " + detail;
       case UNAUTHENTICATED -> "Authentication failed: " + detail;
       case PERMISSION_DENIED -> "Permission denied: " + detail;
     };

@@ -43,7 +43,8 @@ import picocli.CommandLine.Spec;
       ExitCodes.LIST_3,
       ExitCodes.LIST_4,
       ExitCodes.LIST_5,
-      ExitCodes.LIST_6
+      ExitCodes.LIST_6,
+      ExitCodes.LIST_8
     })
 final class PutCommand implements Callable<Integer> {
   private final Env env;

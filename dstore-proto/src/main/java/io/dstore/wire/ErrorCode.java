@@ -32,5 +32,11 @@ public enum ErrorCode {
    * watermark ({@code --min-free-disk}), or the disk filled up. New values are refused until space
    * is freed; deletes and reads still work. The message names the free space and the watermark.
    */
-  NO_SPACE
+  NO_SPACE,
+  /**
+   * A put or delete may or may not have happened: its connection was cut off after it was sent and
+   * a retry could not learn what the first attempt did. Check with {@code stat} before repeating
+   * it. Never raised for a retry the server could match to its first attempt by request id.
+   */
+  OUTCOME_UNKNOWN
 }

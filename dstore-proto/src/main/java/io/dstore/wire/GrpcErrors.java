@@ -41,6 +41,7 @@ public final class GrpcErrors {
       case INTEGRITY -> Status.Code.DATA_LOSS;
       case RESOURCE_EXHAUSTED, NO_SPACE -> Status.Code.RESOURCE_EXHAUSTED;
       case INTERNAL -> Status.Code.INTERNAL;
+      case OUTCOME_UNKNOWN -> Status.Code.UNKNOWN;
     };
   }
 
@@ -173,6 +174,7 @@ public final class GrpcErrors {
       case RESOURCE_EXHAUSTED -> io.dstore.proto.ErrorCode.ERROR_CODE_RESOURCE_EXHAUSTED;
       case INTERNAL -> io.dstore.proto.ErrorCode.ERROR_CODE_INTERNAL;
       case NO_SPACE -> io.dstore.proto.ErrorCode.ERROR_CODE_NO_SPACE;
+      case OUTCOME_UNKNOWN -> io.dstore.proto.ErrorCode.ERROR_CODE_OUTCOME_UNKNOWN;
     };
   }
 
@@ -190,6 +192,7 @@ public final class GrpcErrors {
       case ERROR_CODE_RESOURCE_EXHAUSTED -> ErrorCode.RESOURCE_EXHAUSTED;
       case ERROR_CODE_INTERNAL -> ErrorCode.INTERNAL;
       case ERROR_CODE_NO_SPACE -> ErrorCode.NO_SPACE;
+      case ERROR_CODE_OUTCOME_UNKNOWN -> ErrorCode.OUTCOME_UNKNOWN;
       case ERROR_CODE_UNSPECIFIED, UNRECOGNIZED -> null;
     };
   }
