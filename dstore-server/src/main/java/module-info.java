@@ -6,6 +6,8 @@ module io.dstore.server {
   requires transitive io.dstore.proto;
   requires transitive io.dstore.serving;
   requires rocksdbjni;
+  requires jetcd.core;
+  requires software.amazon.awssdk.services.s3;
   requires micrometer.core;
   requires micrometer.registry.prometheus;
   requires static com.google.errorprone.annotations;
