@@ -7,6 +7,7 @@ module io.dstore.server {
   requires transitive io.dstore.serving;
   requires rocksdbjni;
   requires jetcd.core;
+  requires jetcd.common;
   requires software.amazon.awssdk.services.s3;
   requires micrometer.core;
   requires micrometer.registry.prometheus;

@@ -103,6 +103,23 @@ public interface Storage extends AutoCloseable {
   Upload create(byte[] key, long declaredSize) throws IOException;
 
   /**
+   * As {@link #create(byte[], long)}, tagging the value with the request id of the put that writes
+   * it (empty: none), so that a retry of that put can be recognised by {@link #createdBy}. Backends
+   * that keep no request ids ignore it.
+   */
+  default Upload create(byte[] key, long declaredSize, byte[] requestId) throws IOException {
+    return create(key, declaredSize);
+  }
+
+  /**
+   * The request id of the put that created {@code generation} of {@code key}; empty if unknown, if
+   * the key is absent or holds another generation, or if this backend keeps no request ids.
+   */
+  default Optional<byte[]> createdBy(byte[] key, long generation) throws IOException {
+    return Optional.empty();
+  }
+
+  /**
    * Opens the value of {@code key} for reading, or empty if absent. Close the reader promptly: an
    * open reader may keep the bytes of a value deleted meanwhile (and, in RocksDB, of everything
    * deleted since it was opened) from being reclaimed.
