@@ -104,6 +104,7 @@ public final class Gateway implements AutoCloseable {
   private final Map<ByteString, MarkSeen> marked = new ConcurrentHashMap<>();
   private final AtomicLong markEpoch = new AtomicLong();
   private volatile long appliedRevision;
+  private final AtomicLong latestSeenRevision = new AtomicLong();
 
   private final Object ackLock = new Object();
 
@@ -331,6 +332,16 @@ public final class Gateway implements AutoCloseable {
   }
 
   /** Revisions between etcd's latest as last seen and the watch (for metrics). */
+  public long watchLag() {
+    return Math.max(0, latestSeenRevision.get() - appliedRevision);
+  }
+
+  /** Seconds since a write of this gateway last came back through its watch (for metrics). */
+  public double watchLagSeconds() {
+    return fence.sinceCaughtUpNanos(nanoClock.getAsLong()) / 1e9;
+  }
+
+  /** The revision this gateway last acknowledged to the others (for metrics). */
   public long appliedAck() {
     synchronized (ackLock) {
       return publishedAck;
@@ -498,6 +509,7 @@ public final class Gateway implements AutoCloseable {
     if (closed) {
       return;
     }
+    latestSeenRevision.accumulateAndGet(response.getHeader().getRevision(), Math::max);
     if (response.isProgressNotify()) {
       appliedRevision = Math.max(appliedRevision, response.getHeader().getRevision());
     }
@@ -570,19 +582,22 @@ public final class Gateway implements AutoCloseable {
       log.error("gateway {}: unreadable delete mark at revision {}: {}", id, rev, e.getMessage());
       generation = Long.MAX_VALUE; // drop every cached copy of the key: safe
     }
+    synchronized (ackLock) {
+      awaited.add(rev); // held back until the Locals confirm; for good if the hub is closed
+    }
     DeleteCoordinator.Published published;
     try {
       published = hub.publishAt(rev, key, generation, nowUnixNanos(), true);
     } catch (RuntimeException e) {
       return; // shutting down
     }
-    synchronized (ackLock) {
-      awaited.add(rev);
-    }
     localWaits
         .await(published)
         .whenComplete(
             (seq, error) -> {
+              if (error != null) {
+                return; // shutting down: never acknowledge what the Locals did not confirm
+              }
               synchronized (ackLock) {
                 awaited.remove(rev);
               }
@@ -630,6 +645,7 @@ public final class Gateway implements AutoCloseable {
                 ackInFlight = false;
                 if (e == null) {
                   long w = r.getHeader().getRevision();
+                  latestSeenRevision.accumulateAndGet(w, Math::max);
                   if (w <= lastOwnAckEventRevision) {
                     fence.caughtUp(sentAt);
                   } else {
@@ -657,9 +673,26 @@ public final class Gateway implements AutoCloseable {
     }
   }
 
+  /**
+   * Leaves the cluster: grants no more Local leases, waits until every lease it granted has run out
+   * (at most one Local lease; the subscriptions were cut already), then revokes its etcd lease, so
+   * the other gateways stop waiting for it at once instead of after its TTL. Idempotent.
+   */
   @Override
   public void close() {
     if (closed) {
+      return;
+    }
+    fence.leaseLost();
+    long end = fence.latestGrantEnd(nanoClock.getAsLong());
+    try {
+      for (long left = end - nanoClock.getAsLong(); left > 0; left = end - nanoClock.getAsLong()) {
+        TimeUnit.NANOSECONDS.sleep(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // then the others wait out our TTL instead
+      closed = true;
+      applier.shutdownNow();
       return;
     }
     closed = true;

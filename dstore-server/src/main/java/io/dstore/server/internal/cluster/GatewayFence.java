@@ -37,6 +37,8 @@ final class GatewayFence implements InvalidationHub.LeaseFence {
   private boolean holdsLease;
   private long caughtUpAt;
   private boolean everCaughtUp;
+  private long latestGrantEnd;
+  private boolean everGranted;
 
   /**
    * @param stallLimitNanos how old the watch's last confirmed catch-up may be for leases to be
@@ -75,6 +77,11 @@ final class GatewayFence implements InvalidationHub.LeaseFence {
     return everCaughtUp && nowNanos - caughtUpAt <= stallLimitNanos;
   }
 
+  /** Nanoseconds since the last confirmed catch-up (as long as the gateway has run, if none). */
+  synchronized long sinceCaughtUpNanos(long nowNanos) {
+    return everCaughtUp ? nowNanos - caughtUpAt : Long.MAX_VALUE;
+  }
+
   /** Whether to keep the etcd lease alive now: not while the watch is stalled. */
   synchronized boolean mayKeepAlive(long nowNanos) {
     return holdsLease && (!everCaughtUp || watchCurrent(nowNanos));
@@ -95,6 +102,19 @@ final class GatewayFence implements InvalidationHub.LeaseFence {
     if (!granting(nowNanos)) {
       return 0;
     }
-    return Math.min(wantedNanos, etcdLeaseExpiry - marginNanos - nowNanos);
+    long granted = Math.min(wantedNanos, etcdLeaseExpiry - marginNanos - nowNanos);
+    if (!everGranted || nowNanos + granted - latestGrantEnd > 0) {
+      latestGrantEnd = nowNanos + granted;
+    }
+    everGranted = true;
+    return granted;
+  }
+
+  /**
+   * When the last Local lease granted so far ends (counted from the grant; the Local counts from
+   * its earlier send, so it ends sooner); {@code nowNanos} if none was granted.
+   */
+  synchronized long latestGrantEnd(long nowNanos) {
+    return everGranted && latestGrantEnd - nowNanos > 0 ? latestGrantEnd : nowNanos;
   }
 }
