@@ -104,16 +104,20 @@ public interface Storage extends AutoCloseable {
 
   /**
    * As {@link #create(byte[], long)}, tagging the value with the request id of the put that writes
-   * it (empty: none), so that a retry of that put can be recognised by {@link #createdBy}. Backends
-   * that keep no request ids ignore it.
+   * it, so that a retry of that put (through another gateway, say) can find out with {@link
+   * #createdBy} that its first attempt committed. Backends that keep no request ids ignore it; the
+   * default does.
+   *
+   * @param requestId the put's request id; empty if it has none
    */
   default Upload create(byte[] key, long declaredSize, byte[] requestId) throws IOException {
     return create(key, declaredSize);
   }
 
   /**
-   * The request id of the put that created {@code generation} of {@code key}; empty if unknown, if
-   * the key is absent or holds another generation, or if this backend keeps no request ids.
+   * The request id given to {@link #create(byte[], long, byte[])} for the value of {@code key} at
+   * {@code generation}; empty if the backend keeps none, the key is absent, holds another
+   * generation, or was written without an id. The default is always empty.
    */
   default Optional<byte[]> createdBy(byte[] key, long generation) throws IOException {
     return Optional.empty();
