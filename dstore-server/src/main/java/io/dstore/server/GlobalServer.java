@@ -7,7 +7,6 @@ import io.dstore.server.internal.CallExecutors;
 import io.dstore.server.internal.ConnectionLimiter;
 import io.dstore.server.internal.DeleteCoordinator;
 import io.dstore.server.internal.Deletes;
-import io.dstore.server.internal.cluster.ClusterGateway;
 import io.dstore.server.internal.DiskSpace;
 import io.dstore.server.internal.GlobalMetrics;
 import io.dstore.server.internal.GlobalService;
@@ -17,6 +16,7 @@ import io.dstore.server.internal.ServerInternals;
 import io.dstore.server.internal.ServerSetup;
 import io.dstore.server.internal.SpaceAware;
 import io.dstore.server.internal.SubscriptionLimiter;
+import io.dstore.server.internal.cluster.ClusterGateway;
 import io.dstore.serving.ServerOptions;
 import io.dstore.serving.ServerStack;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -176,8 +176,7 @@ public final class GlobalServer implements AutoCloseable {
               e);
         }
         storage = cluster.storage();
-        hub =
-            cluster.newHub(config.lease.toNanos(), renew.toMillis(), config.invalidationLogSize);
+        hub = cluster.newHub(config.lease.toNanos(), renew.toMillis(), config.invalidationLogSize);
       } else {
         storage = config.storage != null ? config.storage : Storage.memory();
         hub =

@@ -1,5 +1,6 @@
 package io.dstore.server.internal.cluster;
 
+import io.dstore.server.ClusterConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

@@ -1,5 +1,6 @@
 package io.dstore.server.internal.cluster;
 
+import io.dstore.server.ClusterConfig;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
 import java.io.IOException;

@@ -116,8 +116,7 @@ public final class ClusterGateway implements AutoCloseable {
       Executor executor,
       InstantSource wallClock) {
     deletes =
-        new ClusterDeletes(
-            clients.etcd(), layout, gateway, store, coherence, executor, nanoClock);
+        new ClusterDeletes(clients.etcd(), layout, gateway, store, coherence, executor, nanoClock);
     gateway.run(hub, localWaits, deletes, coherence);
     collector = new BlobCollector(store, timers, wallClock);
     collector.start();

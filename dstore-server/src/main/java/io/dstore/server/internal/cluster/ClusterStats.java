@@ -14,9 +14,58 @@ import java.util.concurrent.atomic.LongAdder;
 public final class ClusterStats {
   private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
 
+  private volatile io.micrometer.core.instrument.MeterRegistry registry;
+
   /** The timer of {@code operation}, created on first use. */
   public Timer timer(String operation) {
-    return timers.computeIfAbsent(operation, k -> new Timer());
+    Timer t = timers.get(operation);
+    if (t == null) {
+      Timer fresh = new Timer();
+      t = timers.putIfAbsent(operation, fresh);
+      if (t == null) {
+        t = fresh;
+        publish(operation, t);
+      }
+    }
+    return t;
+  }
+
+  /**
+   * Publishes every timer, now and as they are created, in {@code registry}: {@code
+   * dstore.cluster.calls} (a timer, tagged {@code system} etcd or s3 and {@code operation}) and
+   * {@code dstore.cluster.call.failures}.
+   */
+  public void bind(io.micrometer.core.instrument.MeterRegistry registry) {
+    this.registry = registry;
+    timers.forEach(this::publish);
+  }
+
+  private void publish(String operation, Timer t) {
+    io.micrometer.core.instrument.MeterRegistry r = registry;
+    if (r == null) {
+      return;
+    }
+    int dot = operation.indexOf('.');
+    String system = dot > 0 ? operation.substring(0, dot) : operation;
+    String op = dot > 0 ? operation.substring(dot + 1) : operation;
+    io.micrometer.core.instrument.FunctionTimer.builder(
+            "dstore.cluster.calls",
+            t,
+            Timer::count,
+            x -> (double) x.totalNanos(),
+            java.util.concurrent.TimeUnit.NANOSECONDS)
+        .tags("system", system, "operation", op)
+        .description("calls of the cluster store to etcd and S3, and their total time")
+        .register(r);
+    io.micrometer.core.instrument.FunctionCounter.builder(
+            "dstore.cluster.call.failures", t, x -> (double) x.failures())
+        .tags("system", system, "operation", op)
+        .register(r);
+    io.micrometer.core.instrument.Gauge.builder(
+            "dstore.cluster.call.max", t, x -> x.maxNanos() / 1e9)
+        .tags("system", system, "operation", op)
+        .description("the longest call so far, in seconds")
+        .register(r);
   }
 
   /** Every timer so far, by operation name, sorted. */

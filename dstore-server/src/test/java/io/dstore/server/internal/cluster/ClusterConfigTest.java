@@ -3,6 +3,7 @@ package io.dstore.server.internal.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.dstore.server.ClusterConfig;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;

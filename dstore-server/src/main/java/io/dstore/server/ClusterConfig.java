@@ -1,4 +1,4 @@
-package io.dstore.server.internal.cluster;
+package io.dstore.server;
 
 import static java.util.Objects.requireNonNull;
 
@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything a gateway needs to reach the cluster store: etcd (metadata, small values) and an
@@ -197,10 +198,10 @@ public record ClusterConfig(
     private Optional<Path> etcdKey = Optional.empty();
     private String etcdPrefix = "/dstore/";
     private Optional<URI> s3Endpoint = Optional.empty();
-    private String bucket;
+    private @Nullable String bucket;
     private String s3Prefix = "";
-    private String region;
-    private Boolean pathStyle;
+    private @Nullable String region;
+    private @Nullable Boolean pathStyle;
     private int inlineThreshold = 64 * KIB;
     private int partSize = 8 * MIB;
     private Duration collectorGrace = Duration.ofMinutes(10);
@@ -225,7 +226,7 @@ public record ClusterConfig(
       return this;
     }
 
-    public Builder etcdTls(Path ca, Path cert, Path key) {
+    public Builder etcdTls(@Nullable Path ca, @Nullable Path cert, @Nullable Path key) {
       this.etcdCa = Optional.ofNullable(ca);
       this.etcdCert = Optional.ofNullable(cert);
       this.etcdKey = Optional.ofNullable(key);
@@ -233,7 +234,9 @@ public record ClusterConfig(
     }
 
     public Builder etcdPrefix(String prefix) {
-      new EtcdLayout(prefix); // checks it
+      if (prefix.isEmpty() || !prefix.endsWith("/")) {
+        throw new IllegalArgumentException("the etcd prefix must end with '/': " + prefix);
+      }
       this.etcdPrefix = prefix;
       return this;
     }
