@@ -37,6 +37,15 @@ public final class ClusterGateway implements AutoCloseable {
   private BlobCollector collector;
   private ClusterDeletes deletes;
 
+  /** The collector's own thread: a slow S3 listing must not hold up leases and heartbeats. */
+  private final ScheduledExecutorService collectorThread =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "dstore-blob-collector");
+            t.setDaemon(true);
+            return t;
+          });
+
   private ClusterGateway(
       ClusterConfig config,
       ClusterClients clients,
@@ -76,7 +85,7 @@ public final class ClusterGateway implements AutoCloseable {
               localLease,
               nanoClock,
               timers,
-              Duration.ofSeconds(10));
+              Duration.ofSeconds(30));
       ClusterStore store =
           new ClusterStore(
               clients.etcd(), clients.s3(), config, layout, gateway::leaseId, clients.stats());
@@ -118,7 +127,7 @@ public final class ClusterGateway implements AutoCloseable {
     deletes =
         new ClusterDeletes(clients.etcd(), layout, gateway, store, coherence, executor, nanoClock);
     gateway.run(hub, localWaits, deletes, coherence);
-    collector = new BlobCollector(store, timers, wallClock);
+    collector = new BlobCollector(store, collectorThread, wallClock);
     collector.start();
     return deletes;
   }
@@ -172,6 +181,7 @@ public final class ClusterGateway implements AutoCloseable {
     if (collector != null) {
       collector.close();
     }
+    collectorThread.shutdownNow();
     gateway.close();
     store.close();
     clients.close();

@@ -114,6 +114,10 @@ public final class Gateway implements AutoCloseable {
   @GuardedBy("ackLock")
   private long publishedAck;
 
+  /** The revision of the latest mark applied: acknowledgements below it are what others await. */
+  @GuardedBy("ackLock")
+  private long latestMark;
+
   @GuardedBy("ackLock")
   private boolean ackInFlight;
 
@@ -222,7 +226,7 @@ public final class Gateway implements AutoCloseable {
         g.id,
         clusterId,
         rev,
-        g.gateways.size() - 1,
+        g.gateways.size(),
         g.marked.size());
     return g;
   }
@@ -243,11 +247,27 @@ public final class Gateway implements AutoCloseable {
     watchFrom(appliedRevision + 1);
     long keepAliveNanos = Math.max(etcdLeaseTtl.toNanos() / 3, TimeUnit.MILLISECONDS.toNanos(500));
     scheduler.scheduleWithFixedDelay(
-        this::keepAlive, keepAliveNanos, keepAliveNanos, TimeUnit.NANOSECONDS);
+        guarded("keep-alive", this::keepAlive),
+        keepAliveNanos,
+        keepAliveNanos,
+        TimeUnit.NANOSECONDS);
     scheduler.scheduleWithFixedDelay(
-        () -> writeAck(true), 0, heartbeat.toNanos(), TimeUnit.NANOSECONDS);
+        guarded("heartbeat", () -> writeAck(true)), 0, heartbeat.toNanos(), TimeUnit.NANOSECONDS);
     scheduler.scheduleWithFixedDelay(
-        () -> applier.execute(deletes::sweepOrphanMarks), 5, 5, TimeUnit.SECONDS);
+        guarded("sweep", () -> applier.execute(deletes::sweepOrphanMarks)), 5, 5, TimeUnit.SECONDS);
+  }
+
+  /** A periodic task that survives its own failures (a thrown exception would end its schedule). */
+  private Runnable guarded(String what, Runnable task) {
+    return () -> {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        if (!closed) {
+          log.warn("gateway {}: {} failed: {}", id, what, e.toString());
+        }
+      }
+    };
   }
 
   /** Records the address Locals reach this gateway at (in {@code g/<id>}). */
@@ -442,12 +462,7 @@ public final class Gateway implements AutoCloseable {
       return;
     }
     WatchOption option =
-        WatchOption.builder()
-            .isPrefix(true)
-            .withRevision(revision)
-            .withPrevKV(true)
-            .withProgressNotify(true)
-            .build();
+        WatchOption.builder().isPrefix(true).withRevision(revision).withPrevKV(true).build();
     watcher =
         etcd.getWatchClient()
             .watch(
@@ -509,15 +524,16 @@ public final class Gateway implements AutoCloseable {
     if (closed) {
       return;
     }
+    // Only events move the applied revision: a response's header may be ahead of events still to
+    // come (a watch re-created from an old revision says the current one first). This gateway's
+    // own acknowledgement writes, every heartbeat, keep it moving when nothing else happens.
     latestSeenRevision.accumulateAndGet(response.getHeader().getRevision(), Math::max);
-    if (response.isProgressNotify()) {
-      appliedRevision = Math.max(appliedRevision, response.getHeader().getRevision());
-    }
+    long before = appliedRevision;
     for (WatchEvent event : response.getEvents()) {
       KeyValue kv = event.getKeyValue();
       long rev = kv.getModRevision();
-      if (rev <= appliedRevision) {
-        continue; // seen before the watch was re-created
+      if (rev <= before) {
+        continue; // seen before the watch was re-created (one revision never spans responses)
       }
       applyEvent(event, kv, rev);
       appliedRevision = rev;
@@ -584,6 +600,7 @@ public final class Gateway implements AutoCloseable {
     }
     synchronized (ackLock) {
       awaited.add(rev); // held back until the Locals confirm; for good if the hub is closed
+      latestMark = Math.max(latestMark, rev);
     }
     DeleteCoordinator.Published published;
     try {
@@ -616,8 +633,10 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
-   * Writes {@code a/<id>} if it moved, or anyway with {@code heartbeat}. One write at a time; a
-   * change during a write is written after it.
+   * Writes {@code a/<id>} if it moved past a mark others may await, or anyway with {@code
+   * heartbeat}. One write at a time; a change during a write is written after it. (Every write is
+   * itself a revision the watch applies, so writing whenever the acknowledgement moved would never
+   * stop.)
    */
   private void writeAck(boolean heartbeat) {
     long lease = leaseId.get();
@@ -627,7 +646,7 @@ public final class Gateway implements AutoCloseable {
     long ack = currentAck();
     long sentAt = nanoClock.getAsLong();
     synchronized (ackLock) {
-      if (ackInFlight || (!heartbeat && ack <= publishedAck)) {
+      if (ackInFlight || (!heartbeat && (ack <= publishedAck || latestMark <= publishedAck))) {
         return;
       }
       ackInFlight = true;
@@ -652,7 +671,7 @@ public final class Gateway implements AutoCloseable {
                     ackSentAtByRevision.put(w, sentAt);
                   }
                 }
-                again = e == null && currentAck() > publishedAck;
+                again = e == null && currentAck() > publishedAck && latestMark > publishedAck;
               }
               if (e != null && isLeaseNotFound(e)) {
                 leaseLost(lease);
