@@ -93,6 +93,7 @@ final class Subscription implements AutoCloseable {
 
   private final LongAdder invalidationsApplied = new LongAdder();
   private final LongAdder gaps = new LongAdder();
+  private final LongAdder duplicates = new LongAdder();
   private final LongAdder replays = new LongAdder();
   private final LongAdder revalidations = new LongAdder();
   private final LongAdder reconnects = new LongAdder();
@@ -158,6 +159,11 @@ final class Subscription implements AutoCloseable {
 
   long gaps() {
     return gaps.sum();
+  }
+
+  /** Invalidations received again after they were applied (ignored; a cluster may resend one). */
+  long duplicates() {
+    return duplicates.sum();
   }
 
   long replays() {
@@ -318,9 +324,30 @@ final class Subscription implements AutoCloseable {
         welcome.getSeq() - welcome.getReplayFrom());
   }
 
+  /**
+   * Applies {@code inv} if it is the next event: with {@code previous_seq} set (a cluster, whose
+   * seqs skip), when {@code previous_seq <= appliedSeq < seq}; without it (a single Global, whose
+   * seqs are consecutive), when {@code seq == appliedSeq + 1}. A {@code previous_seq} beyond what
+   * was applied is a gap (the subscription restarts and the gap is replayed); a seq already applied
+   * is a duplicate, ignored but acknowledged.
+   */
   private void onInvalidation(Stream s, Invalidation inv) {
-    if (inv.getSeq() != appliedSeq + 1) {
-      gap(s, "invalidation " + inv.getSeq() + " after " + appliedSeq);
+    long seq = inv.getSeq();
+    long previous = inv.getPreviousSeq();
+    if (previous != 0) {
+      if (previous > appliedSeq) {
+        gap(s, "invalidation " + seq + " follows " + previous + ", applied " + appliedSeq);
+        return;
+      }
+      if (seq <= appliedSeq) {
+        duplicates.increment();
+        if (!s.revalidating) {
+          s.send(SubscribeRequest.newBuilder().setAck(Ack.newBuilder().setSeq(appliedSeq)).build());
+        }
+        return;
+      }
+    } else if (seq != appliedSeq + 1) {
+      gap(s, "invalidation " + seq + " after " + appliedSeq);
       return;
     }
     cache.invalidate(Key.of(inv.getKey()), inv.getGeneration());
