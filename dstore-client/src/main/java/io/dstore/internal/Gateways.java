@@ -25,6 +25,7 @@ import java.util.function.Consumer;
  * calls failing on the same gateway at once move the Local one step, not several.
  */
 final class Gateways {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Gateways.class);
   private final List<Gateway> all;
   private final java.util.concurrent.atomic.AtomicReference<Gateway> current;
   private final List<Consumer<Gateway>> switchListeners = new CopyOnWriteArrayList<>();
@@ -105,7 +106,12 @@ final class Gateways {
     Gateway next = all.get((failed.index() + 1) % all.size());
     if (current.compareAndSet(failed, next)) {
       for (Consumer<Gateway> l : switchListeners) {
-        l.accept(next);
+        try {
+          l.accept(next);
+        } catch (RuntimeException e) {
+          // The caller's call goes on; the listener's own recovery (a reconnect) will follow.
+          log.warn("moving to Global {} failed in a listener", next, e);
+        }
       }
       return next;
     }
@@ -129,10 +135,13 @@ final class Gateways {
   }
 
   /**
-   * Whether {@code g} is known to be another store than the one the Local's cache belongs to: both
-   * incarnations are known and they differ.
+   * Whether {@code g} is known to be another store than the one the Local's cache belongs to:
+   * several gateways are configured, both incarnations are known and they differ.
    */
   boolean knownForeign(Gateway g) {
+    if (!several()) {
+      return false; // one gateway: a new incarnation is Global's restart, handled by Resync alone
+    }
     String mine = storeIncarnation;
     String theirs = g.incarnation();
     return !mine.isEmpty() && !theirs.isEmpty() && !mine.equals(theirs);

@@ -90,6 +90,7 @@ final class GlobalCalls {
   private final Duration timeout;
   private final int chunkSize;
   private volatile Runnable foreignStore = () -> {};
+  private volatile Runnable unverifiedStore = () -> {};
 
   /**
    * Values up to this size travel on the pipeline (puts, and gets answered inline); larger ones get
@@ -118,6 +119,15 @@ final class GlobalCalls {
    */
   void onForeignStore(Runnable action) {
     this.foreignStore = action;
+  }
+
+  /**
+   * Runs {@code action} before a call moves to a gateway whose incarnation is not known yet (it has
+   * not answered a Join or a Subscribe of this Local): what it answers is not cached until the
+   * subscription has been welcomed there and knows whether it is the same store.
+   */
+  void onUnverifiedStore(Runnable action) {
+    this.unverifiedStore = action;
   }
 
   /** A fresh request id for one logical write. */
@@ -214,17 +224,22 @@ final class GlobalCalls {
       if (state != ConnectivityState.TRANSIENT_FAILURE
           || !gateways.several()
           || tried >= gateways.size()) {
-        prepare(g);
+        prepare(g, tried > 1);
         return g;
       }
       g = gateways.failover(g);
     }
   }
 
-  /** Before a call goes to {@code g}: treat another store as a Resync first. */
-  private void prepare(Gateway g) {
+  /**
+   * Before a call goes to {@code g} (after moving there, if {@code moved}): another store is
+   * treated as a Resync first; a gateway not yet known to be the same store caches nothing.
+   */
+  private void prepare(Gateway g, boolean moved) {
     if (gateways.knownForeign(g)) {
       foreignStore.run();
+    } else if (moved && g.incarnation().isEmpty()) {
+      unverifiedStore.run();
     }
   }
 
@@ -251,7 +266,7 @@ final class GlobalCalls {
       if (next == g || left <= 0) {
         throw e;
       }
-      prepare(next);
+      prepare(next, true);
       return attempt.run(next, Duration.ofNanos(left));
     }
   }
@@ -289,7 +304,7 @@ final class GlobalCalls {
                 + ")",
             e);
       }
-      prepare(next);
+      prepare(next, true);
       try {
         return attempt.run(next, timeout);
       } catch (DstoreException retry) {

@@ -105,6 +105,7 @@ public final class LocalStore implements Dstore {
           lease.revoke();
           cache.refuseFillsInFlight();
         });
+    calls.onUnverifiedStore(cache::refuseFillsInFlight);
   }
 
   /**
@@ -208,6 +209,24 @@ public final class LocalStore implements Dstore {
       throw new DstoreException(ErrorCode.ALREADY_EXISTS, "key already exists (cached here)");
     }
     return putStreamed(k, Upload.of(value), size).getGeneration();
+  }
+
+  @Override
+  public long put(byte[] key, java.nio.file.Path file) {
+    Objects.requireNonNull(file, "file");
+    Key k = Key.copyOf(key);
+    long size;
+    try {
+      size = java.nio.file.Files.size(file);
+    } catch (IOException e) {
+      throw new DstoreException(
+          ErrorCode.INVALID_ARGUMENT, "cannot read " + file + ": " + e.getMessage(), e);
+    }
+    checkOpen();
+    if (serving() && cache.peek(k) != null) {
+      throw new DstoreException(ErrorCode.ALREADY_EXISTS, "key already exists (cached here)");
+    }
+    return putStreamed(k, Upload.of(file), size).getGeneration();
   }
 
   private io.dstore.proto.ValueInfo putStreamed(Key k, Upload value, long size) {

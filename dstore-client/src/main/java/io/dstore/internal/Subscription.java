@@ -244,6 +244,7 @@ final class Subscription implements AutoCloseable {
     // takes microseconds, and a thread switch here would add to every strict delete's latency.
     // The one slow step, revalidation after a Resync, goes to the work executor.
     gateway.async().withExecutor(Runnable::run).subscribe(stream);
+    stream.started();
     stream.send(
         SubscribeRequest.newBuilder()
             .setHello(
@@ -586,6 +587,7 @@ final class Subscription implements AutoCloseable {
     final Gateway gateway;
     private final CompletableFuture<Void> done = new CompletableFuture<>(); // Global ended the call
     private ClientCallStreamObserver<SubscribeRequest> requests;
+    private String cancelAsked; // a cancel asked for before the call started
     volatile boolean welcomed;
     volatile boolean revalidating;
     volatile boolean ended;
@@ -595,8 +597,15 @@ final class Subscription implements AutoCloseable {
     }
 
     @Override
-    public void beforeStart(ClientCallStreamObserver<SubscribeRequest> requestStream) {
+    public synchronized void beforeStart(ClientCallStreamObserver<SubscribeRequest> requestStream) {
       this.requests = requestStream;
+    }
+
+    /** After the call started: carries out a cancel asked for before it had. */
+    synchronized void started() {
+      if (cancelAsked != null) {
+        requests.cancel(cancelAsked, null);
+      }
     }
 
     synchronized void send(SubscribeRequest request) {
@@ -609,7 +618,12 @@ final class Subscription implements AutoCloseable {
       }
     }
 
+    /** Cancels the call; before it started (another thread moving the Local), once it has. */
     synchronized void cancel(String why) {
+      if (requests == null) {
+        cancelAsked = why;
+        return;
+      }
       requests.cancel(why, null);
     }
 

@@ -71,22 +71,26 @@ class FailoverTest {
                         }
                         assertThat(local.get(b("cold-" + i))).isEqualTo(b("c" + i));
                         misses.incrementAndGet();
-                      } catch (DstoreException | AssertionError e) {
+                      } catch (RuntimeException | AssertionError e) {
                         failures.add(e.toString());
                       }
                     }
                   });
       Await.until("some reads through the first gateway", () -> misses.get() > 20);
       long seqAtKill = cluster.lastSeq();
+      long killedAt = System.nanoTime();
       first.kill();
       int missesAtKill = misses.get();
 
       Await.until("the subscription on the second gateway", () -> !second.hellos.isEmpty());
+      long movedMillis = (System.nanoTime() - killedAt) / 1_000_000;
+      Await.until("in sync on the second gateway", () -> local.stats().connected());
+      long syncedMillis = (System.nanoTime() - killedAt) / 1_000_000;
       Hello hello = second.hellos.get(0);
       assertThat(hello.getIncarnation()).isEqualTo("cluster-1");
       assertThat(hello.getLastSeq()).isEqualTo(seqAtKill);
-      Await.until("reads through the second gateway", () -> misses.get() > missesAtKill + 20);
-      Await.until("in sync again", () -> local.stats().connected());
+      Await.until("reads through the second gateway", () -> misses.get() > missesAtKill + 200);
+      assertThat(local.stats().connected()).isTrue();
       stop.set(true);
       reader.join();
       assertThat(failures).as("failed reads").isEmpty();
@@ -102,8 +106,9 @@ class FailoverTest {
               DstoreException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
       assertThat(local.stats().gapsDetected()).isZero();
       System.err.printf(
-          "FailoverTest: %d hits and %d misses, none failed, across a gateway's death%n",
-          hits.get(), misses.get());
+          "FailoverTest: %d hits and %d misses, none failed, across a gateway's death; Hello on the"
+              + " next gateway %d ms after the kill, in sync %d ms after%n",
+          hits.get(), misses.get(), movedMillis, syncedMillis);
     }
   }
 

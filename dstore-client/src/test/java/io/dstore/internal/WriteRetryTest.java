@@ -9,12 +9,15 @@ import io.dstore.DstoreOptions;
 import io.dstore.wire.DstoreException;
 import io.dstore.wire.ErrorCode;
 import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Exactly-once write retries against scripted gateways over real sockets: a gateway applies a write
@@ -122,6 +125,21 @@ class WriteRetryTest {
     assertThat(first.putIds).hasSize(1);
     assertThat(second.putIds).containsExactlyElementsOf(first.putIds);
     assertThat(first.putIds.get(0).size()).isEqualTo(16);
+  }
+
+  @Test
+  void aStreamedPutOfAFileIsRetriedWithTheSameRequestId(@TempDir Path dir) throws Exception {
+    FakeCluster.Gateway first = cluster.gateway();
+    FakeCluster.Gateway second = cluster.gateway();
+    first.dieAfterApplying = true;
+    Path file = dir.resolve("value.bin");
+    Files.write(file, b("a file's bytes"));
+    try (Dstore client = thin(first.target() + "," + second.target())) {
+      long generation = client.put(b("f"), file);
+      assertThat(client.stat(b("f")).generation()).isEqualTo(generation);
+    }
+    assertThat(first.putIds).hasSize(1);
+    assertThat(second.putIds).containsExactlyElementsOf(first.putIds);
   }
 
   @Test
