@@ -113,6 +113,28 @@ class FailoverTest {
   }
 
   @Test
+  void withNoCallsTheSubscriptionAloneMovesToTheNextGatewayWhichRenewsTheLease() throws Exception {
+    FakeCluster.Gateway first = cluster.gateway();
+    FakeCluster.Gateway second = cluster.gateway();
+    try (Dstore local = Dstore.connect(first.target() + "," + second.target(), options())) {
+      local.awaitReady(Duration.ofSeconds(20));
+      local.put(b("hot"), b("h"));
+      long seq = cluster.lastSeq();
+
+      first.kill(); // the stream breaks, a reconnection to the first fails, the second is next
+
+      Await.until("the subscription on the second gateway", () -> !second.hellos.isEmpty());
+      assertThat(second.hellos.get(0).getIncarnation()).isEqualTo("cluster-1");
+      assertThat(second.hellos.get(0).getLastSeq()).isEqualTo(seq);
+      Await.until("renewals answered by the second gateway", () -> second.renewals.get() >= 5);
+      assertThat(local.stats().leaseValid()).isTrue();
+      assertThat(local.getEntry(b("hot")).fromCache()).as("a hit, served locally").isTrue();
+      assertThat(second.reads.get()).as("no call needed for the move").isZero();
+      assertThat(local.target()).isEqualTo(second.target());
+    }
+  }
+
+  @Test
   void aGatewayOfAnotherStoreIsTreatedAsAResyncAndServesNothingStale() throws Exception {
     GlobalServer one = global();
     GlobalServer other = global();

@@ -160,6 +160,7 @@ final class FakeCluster implements AutoCloseable {
     final List<ByteString> putIds = new CopyOnWriteArrayList<>();
     final List<ByteString> deleteIds = new CopyOnWriteArrayList<>();
     final AtomicInteger reads = new AtomicInteger();
+    final AtomicInteger renewals = new AtomicInteger();
     final List<StreamObserver<Event>> live = new CopyOnWriteArrayList<>();
 
     /** Apply the next write, then die without answering it. */
@@ -196,16 +197,18 @@ final class FakeCluster implements AutoCloseable {
           synchronized (lock) {
             switch (request.getKindCase()) {
               case HELLO -> hello(request.getHello(), events);
-              case RENEW ->
-                  send(
-                      events,
-                      Event.newBuilder()
-                          .setHeartbeat(
-                              Heartbeat.newBuilder()
-                                  .setSeq(lastSeq)
-                                  .setNonce(request.getRenew().getNonce())
-                                  .setLeaseMillis(LEASE_MILLIS))
-                          .build());
+              case RENEW -> {
+                renewals.incrementAndGet();
+                send(
+                    events,
+                    Event.newBuilder()
+                        .setHeartbeat(
+                            Heartbeat.newBuilder()
+                                .setSeq(lastSeq)
+                                .setNonce(request.getRenew().getNonce())
+                                .setLeaseMillis(LEASE_MILLIS))
+                        .build());
+              }
               default -> {}
             }
           }
