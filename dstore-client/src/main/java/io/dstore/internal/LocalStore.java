@@ -44,6 +44,11 @@ import java.util.function.Supplier;
  * its stripe arrived meanwhile (see {@link ValueCache}). With {@code coherentCache(false)} the
  * Local neither caches nor subscribes: every call goes to its target (a thin client).
  *
+ * <p><b>Gateways.</b> The target may list several gateways of one cluster store ({@link Gateways});
+ * calls ({@link GlobalCalls}) and the subscription share the one in use and fail over together. A
+ * call about to go to a gateway known to be another store revokes the lease and refuses fills in
+ * flight, as a Resync does, until the subscription has revalidated the cache there.
+ *
  * <p><b>Time.</b> The lease, and the renewal bookkeeping timed by it, read one monotonic clock:
  * {@link DstoreOptions#nanoClock()}. Waits (call deadlines, reconnection backoff, {@link
  * #awaitReady}) are waits on the real clock. The wall clock is read only to measure the

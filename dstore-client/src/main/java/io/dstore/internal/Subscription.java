@@ -42,8 +42,11 @@ import org.slf4j.LoggerFactory;
  * <p><b>Recovery.</b> A reconnecting Local sends the last seq it applied; Global replays what
  * followed, or sends Resync when its log no longer reaches back (or it restarted). After Resync the
  * Local checks every cached entry in batch calls and drops only those deleted or re-created,
- * instead of wiping its cache. A seq that skips ahead on a live stream (a gap) restarts the
- * subscription, which replays the gap.
+ * instead of wiping its cache. A gap on a live stream restarts the subscription, which replays it:
+ * with {@code previous_seq} set (a cluster, whose seqs are etcd revisions and skip), an
+ * invalidation whose previous_seq is beyond the last applied seq; without it (a single Global,
+ * consecutive seqs), any seq but the next one. An invalidation at or below the last applied seq is
+ * a duplicate: ignored but acknowledged.
  *
  * <p><b>Several gateways.</b> The subscription follows {@link Gateways#current()}. A reconnection
  * attempt that fails (Join fails, or the stream ends before its Welcome, or no Welcome comes within
