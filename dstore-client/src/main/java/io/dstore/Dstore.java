@@ -35,8 +35,20 @@ public interface Dstore extends AutoCloseable {
    * at once; the connection is made in the background and re-made whenever it breaks, so this does
    * not fail when Global is down. {@link #awaitReady} waits for it.
    *
+   * <p><b>A cluster store.</b> {@code target} may list several gateways of one cluster store,
+   * separated by commas ({@code "h1:50051,h2:50051"}). The Local talks to one at a time, starting
+   * with the first listed, and moves to the next (round robin) when its gateway dies or cannot be
+   * reached; its subscription resumes there from the last event it applied. A read that fails
+   * {@link ErrorCode#UNAVAILABLE} is retried once on the next gateway within its timeout; cache
+   * hits go on being served while the lease holds. Every put and delete carries a random request
+   * id; one cut off after it may have been sent is retried once on the next gateway with the same
+   * id, so it takes effect once, and fails {@link ErrorCode#OUTCOME_UNKNOWN} if the retry is cut
+   * off too (a put from an {@link InputStream} already partly sent cannot be sent again: it fails
+   * {@code OUTCOME_UNKNOWN} at once). With a single address nothing is retried, exactly as before.
+   *
    * @throws DstoreException {@link ErrorCode#INVALID_ARGUMENT} if {@code target} is not {@code
-   *     host:port} with a port from 1 to 65535
+   *     host:port}, or a list of them, each with a port from 1 to 65535; or if the list has an
+   *     empty entry or names an address twice
    */
   static Dstore connect(String target) {
     return connect(target, DstoreOptions.defaults());
@@ -73,6 +85,15 @@ public interface Dstore extends AutoCloseable {
    * @param size the number of bytes {@code value} will yield, or -1 if unknown
    */
   long put(byte[] key, InputStream value, long size);
+
+  /**
+   * Creates {@code key} from the bytes of {@code file}, streamed in chunks as {@link #put(byte[],
+   * InputStream, long)} does. Unlike a stream, a file can be read again: with several gateways, an
+   * upload cut off after it was sent is retried on the next one (see {@link #connect(String)}).
+   *
+   * @throws DstoreException {@link ErrorCode#INVALID_ARGUMENT} if the file cannot be read
+   */
+  long put(byte[] key, java.nio.file.Path file);
 
   /**
    * Stores {@code value} under {@code sha256:<hex of its SHA-256>} and returns that key. Storing
@@ -167,7 +188,10 @@ public interface Dstore extends AutoCloseable {
   /** Cache and coherence figures now. */
   LocalStats stats();
 
-  /** The address of Global (or of the daemon) this Local talks to. */
+  /**
+   * The address of Global (or of the daemon) this Local talks to: with several gateways, the one it
+   * talks to now.
+   */
   String target();
 
   /**

@@ -22,10 +22,10 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * How a command reaches Global (or a Local daemon): {@code --global HOST:PORT}, TLS ({@code
- * --tls-ca}, and {@code --tls-cert}/{@code --tls-key} for a client certificate) and the bearer
- * token ({@code --token-file}, else the {@code DSTORE_TOKEN} environment variable). A mixin of
- * {@code local} and of every one-shot command.
+ * How a command reaches Global (or a Local daemon): {@code --global HOST:PORT} (or a cluster's
+ * gateways, {@code --global H1:P1,H2:P2}), TLS ({@code --tls-ca}, and {@code --tls-cert}/{@code
+ * --tls-key} for a client certificate) and the bearer token ({@code --token-file}, else the {@code
+ * DSTORE_TOKEN} environment variable). A mixin of {@code local} and of every one-shot command.
  */
 final class ClientOptions {
   /** Deadline of a one-shot call: a Global that is down or silent fails the command this fast. */
@@ -36,13 +36,79 @@ final class ClientOptions {
 
   @Option(
       names = "--global",
-      paramLabel = "HOST:PORT",
+      paramLabel = "HOST:PORT[,HOST:PORT...]",
       defaultValue = "127.0.0.1:50051",
-      converter = HostPort.Converter.class,
+      converter = Globals.Converter.class,
       description =
           "Address of Global, or of a Local daemon ('dstore local --listen')"
-              + " (default: ${DEFAULT-VALUE}).")
-  HostPort global;
+              + " (default: ${DEFAULT-VALUE}). For a cluster store, its gateways separated by"
+              + " commas: the Local talks to the first and moves to the next when it fails.")
+  Globals global;
+
+  /**
+   * The addresses given to {@code --global}: one, or a cluster's gateways in the order given.
+   *
+   * @param addresses at least one, no two equal
+   */
+  record Globals(java.util.List<HostPort> addresses) {
+    Globals {
+      addresses = java.util.List.copyOf(addresses);
+    }
+
+    static Globals of(HostPort address) {
+      return new Globals(java.util.List.of(address));
+    }
+
+    /**
+     * Parses {@code H1:P1[,H2:P2...]}.
+     *
+     * @throws IllegalArgumentException naming the problem: an empty list or entry, an entry that is
+     *     not HOST:PORT with a port from 1 to 65535, an address given twice
+     */
+    static Globals parse(String text) {
+      if (text.isBlank()) {
+        throw new IllegalArgumentException("no address given: expected HOST:PORT[,HOST:PORT...]");
+      }
+      String[] entries = text.split(",", -1);
+      java.util.List<HostPort> list = new java.util.ArrayList<>(entries.length);
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      for (int i = 0; i < entries.length; i++) {
+        if (entries[i].isBlank()) {
+          throw new IllegalArgumentException(
+              "address "
+                  + (i + 1)
+                  + " of '"
+                  + text
+                  + "' is empty: expected HOST:PORT[,HOST:PORT...]");
+        }
+        HostPort address = HostPort.parse(entries[i], false);
+        if (!seen.add(address.toString())) {
+          throw new IllegalArgumentException(
+              address + " is given twice in '" + text + "': list each gateway once");
+        }
+        list.add(address);
+      }
+      return new Globals(list);
+    }
+
+    /** As given to {@link Dstore#connect}: {@code h1:p1,h2:p2}. */
+    @Override
+    public String toString() {
+      return String.join(",", addresses.stream().map(HostPort::toString).toList());
+    }
+
+    /** picocli converter for {@code --global}. */
+    static final class Converter implements picocli.CommandLine.ITypeConverter<Globals> {
+      @Override
+      public Globals convert(String value) {
+        try {
+          return parse(value);
+        } catch (IllegalArgumentException e) {
+          throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+        }
+      }
+    }
+  }
 
   @Option(
       names = "--tls-ca",
@@ -129,7 +195,7 @@ final class ClientOptions {
    *     ErrorCode#INVALID_ARGUMENT}, since the address and the token were checked when parsed
    * @throws DstoreException as {@link Dstore#connect} does, otherwise
    */
-  static Dstore connect(HostPort target, DstoreOptions options) {
+  static Dstore connect(Globals target, DstoreOptions options) {
     try {
       return Dstore.connect(target.toString(), options);
     } catch (DstoreException e) {

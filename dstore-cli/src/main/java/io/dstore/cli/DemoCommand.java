@@ -37,7 +37,7 @@ final class DemoCommand implements Callable<Integer> {
                   + " and a Local REPL connected to it; nothing is kept after exit");
       return LocalRepl.run(
           env,
-          new HostPort(server.host(), server.port()),
+          ClientOptions.Globals.of(new HostPort(server.host(), server.port())),
           DstoreOptions.builder().name("demo").build(),
           null);
     }

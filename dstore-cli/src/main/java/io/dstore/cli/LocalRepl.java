@@ -38,7 +38,7 @@ final class LocalRepl {
    * @param daemon the daemon to serve, or null for the REPL alone
    * @throws Failure (exit 2) if the daemon cannot start
    */
-  static int run(Env env, HostPort target, DstoreOptions options, DaemonOptions daemon)
+  static int run(Env env, ClientOptions.Globals target, DstoreOptions options, DaemonOptions daemon)
       throws IOException {
     boolean interactive = env.interactive().getAsBoolean();
     try (Dstore dstore = ClientOptions.connect(target, options)) {
@@ -70,7 +70,7 @@ final class LocalRepl {
   private static void repl(
       Env env,
       Dstore dstore,
-      HostPort target,
+      ClientOptions.Globals target,
       DstoreOptions options,
       boolean interactive,
       String serving)
@@ -110,7 +110,8 @@ final class LocalRepl {
    * Why the Local did not connect, on one line for stderr: it asks Global about a key once, since
    * the API does not say why a subscription fails (refused token, unreachable, TLS).
    */
-  private static String diagnose(Dstore dstore, HostPort target, DstoreOptions options) {
+  private static String diagnose(
+      Dstore dstore, ClientOptions.Globals target, DstoreOptions options) {
     String keepsTrying = "; the Local keeps reconnecting in the background";
     try {
       dstore.statAsync(PROBE_KEY).get(PROBE_WAIT_SECONDS, TimeUnit.SECONDS);
@@ -148,7 +149,7 @@ final class LocalRepl {
         + keepsTrying;
   }
 
-  private static String notSubscribed(HostPort target) {
+  private static String notSubscribed(ClientOptions.Globals target) {
     return "Global at "
         + target
         + " answers, but this Local is not subscribed yet: reads go to Global, uncached, until"

@@ -22,8 +22,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = Version.class,
     customSynopsis = {
-      "dstore put [--global=HOST:PORT] [TLS and token options] KEY [VALUE | --file=PATH]",
-      "       dstore put --cas [--global=HOST:PORT] [TLS and token options] [VALUE | --file=PATH]"
+      "dstore put [--global=HOST:PORT[,HOST:PORT...]] [TLS and token options] KEY [VALUE | --file=PATH]",
+      "       dstore put --cas [--global=HOST:PORT[,HOST:PORT...]] [TLS and token options] [VALUE | --file=PATH]"
     },
     description = {
       "Creates KEY with VALUE. Keys are write-once: if KEY exists, nothing changes and the"

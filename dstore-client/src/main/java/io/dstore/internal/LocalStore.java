@@ -23,7 +23,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -31,7 +33,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -43,6 +44,11 @@ import java.util.function.Supplier;
  * its stripe arrived meanwhile (see {@link ValueCache}). With {@code coherentCache(false)} the
  * Local neither caches nor subscribes: every call goes to its target (a thin client).
  *
+ * <p><b>Gateways.</b> The target may list several gateways of one cluster store ({@link Gateways});
+ * calls ({@link GlobalCalls}) and the subscription share the one in use and fail over together. A
+ * call about to go to a gateway known to be another store revokes the lease and refuses fills in
+ * flight, as a Resync does, until the subscription has revalidated the cache there.
+ *
  * <p><b>Time.</b> The lease, and the renewal bookkeeping timed by it, read one monotonic clock:
  * {@link DstoreOptions#nanoClock()}. Waits (call deadlines, reconnection backoff, {@link
  * #awaitReady}) are waits on the real clock. The wall clock is read only to measure the
@@ -51,10 +57,8 @@ import java.util.function.Supplier;
 public final class LocalStore implements Dstore {
   private static final HexFormat HEX = HexFormat.of();
 
-  private final String target;
+  private final Gateways gateways;
   private final DstoreOptions options;
-  private final ManagedChannel channel;
-  private final ManagedChannel ownedChannel;
   private final GlobalCalls calls;
   private final ValueCache cache;
   private final Lease lease;
@@ -64,13 +68,11 @@ public final class LocalStore implements Dstore {
   private final Readiness readiness = new Readiness();
   private volatile boolean closed;
 
-  private LocalStore(
-      String target, ManagedChannel channel, boolean ownsChannel, DstoreOptions options) {
-    this.target = target;
+  private LocalStore(Gateways gateways, DstoreOptions options) {
+    this.gateways = gateways;
     this.options = options;
-    this.channel = channel;
-    this.ownedChannel = ownsChannel ? channel : null;
-    this.calls = new GlobalCalls(channel, target, options.requestTimeout(), options.chunkSize());
+    String target = gateways.all().get(0).target() + (gateways.several() ? ",..." : "");
+    this.calls = new GlobalCalls(gateways, options.requestTimeout(), options.chunkSize());
     boolean coherent = options.coherentCache();
     this.cache =
         new ValueCache(coherent ? options.cacheSizeBytes() : 0, options.maxCachedValueBytes());
@@ -91,14 +93,24 @@ public final class LocalStore implements Dstore {
                 lease,
                 scheduler,
                 async,
-                () -> channel.resetConnectBackoff(),
+                () -> gateways.current().channel().resetConnectBackoff(),
                 options.name(),
                 options.reconnectInitialBackoff(),
                 options.reconnectMaxBackoff(),
                 Clock.systemUTC())
             : null;
     Runnable subscriptionNow = subscription != null ? subscription::connectNow : () -> {};
-    calls.reconnectBeforeCalls(new Reconnect(channel, subscriptionNow));
+    for (Gateway g : gateways.all()) {
+      g.reconnectBeforeCalls(new Reconnect(g.channel(), subscriptionNow));
+    }
+    // A call about to go to another store: as after a Resync, no hit and no fill is trusted until
+    // the subscription has revalidated the cache there.
+    calls.onForeignStore(
+        () -> {
+          lease.revoke();
+          cache.refuseFillsInFlight();
+        });
+    calls.onUnverifiedStore(cache::refuseFillsInFlight);
   }
 
   /**
@@ -110,8 +122,17 @@ public final class LocalStore implements Dstore {
   public static Dstore connect(String target, DstoreOptions options) {
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(options, "options");
-    ManagedChannel channel = Channels.open(target, options);
-    return new LocalStore(target, channel, true, options).start();
+    List<String> targets = Gateways.parse(target);
+    List<Gateway> list = new ArrayList<>(targets.size());
+    try {
+      for (String t : targets) {
+        list.add(new Gateway(t, Channels.open(t, options), true, list.size()));
+      }
+    } catch (DstoreException e) {
+      list.forEach(g -> g.channel().shutdownNow());
+      throw e;
+    }
+    return new LocalStore(new Gateways(list), options).start();
   }
 
   /**
@@ -120,7 +141,17 @@ public final class LocalStore implements Dstore {
    * DstoreOptions#nanoClock()}, as for {@link #connect}.
    */
   static LocalStore create(String target, ManagedChannel channel, DstoreOptions options) {
-    return new LocalStore(target, channel, false, options).start();
+    return create(List.of(target), List.of(channel), options);
+  }
+
+  /** As {@link #create(String, ManagedChannel, DstoreOptions)}, with several gateways, in order. */
+  static LocalStore create(
+      List<String> targets, List<ManagedChannel> channels, DstoreOptions options) {
+    List<Gateway> list = new ArrayList<>(targets.size());
+    for (int i = 0; i < targets.size(); i++) {
+      list.add(new Gateway(targets.get(i), channels.get(i), false, i));
+    }
+    return new LocalStore(new Gateways(list), options).start();
   }
 
   private LocalStore start() {
@@ -151,7 +182,7 @@ public final class LocalStore implements Dstore {
       throw new DstoreException(ErrorCode.ALREADY_EXISTS, "key already exists (cached here)");
     }
     if (value.length > options.chunkSize()) {
-      return putStreamed(k, new java.io.ByteArrayInputStream(value), value.length).getGeneration();
+      return putStreamed(k, Upload.of(value), value.length).getGeneration();
     }
     long version = cache.version(k);
     boolean attached = attached();
@@ -182,10 +213,28 @@ public final class LocalStore implements Dstore {
     if (serving() && cache.peek(k) != null) {
       throw new DstoreException(ErrorCode.ALREADY_EXISTS, "key already exists (cached here)");
     }
-    return putStreamed(k, value, size).getGeneration();
+    return putStreamed(k, Upload.of(value), size).getGeneration();
   }
 
-  private io.dstore.proto.ValueInfo putStreamed(Key k, InputStream value, long size) {
+  @Override
+  public long put(byte[] key, java.nio.file.Path file) {
+    Objects.requireNonNull(file, "file");
+    Key k = Key.copyOf(key);
+    long size;
+    try {
+      size = java.nio.file.Files.size(file);
+    } catch (IOException e) {
+      throw new DstoreException(
+          ErrorCode.INVALID_ARGUMENT, "cannot read " + file + ": " + e.getMessage(), e);
+    }
+    checkOpen();
+    if (serving() && cache.peek(k) != null) {
+      throw new DstoreException(ErrorCode.ALREADY_EXISTS, "key already exists (cached here)");
+    }
+    return putStreamed(k, Upload.of(file), size).getGeneration();
+  }
+
+  private io.dstore.proto.ValueInfo putStreamed(Key k, Upload value, long size) {
     try {
       return calls.putStream(k, value, size).getInfo();
     } catch (DstoreException e) {
@@ -215,7 +264,7 @@ public final class LocalStore implements Dstore {
     Objects.requireNonNull(value, "value");
     checkSize(size);
     checkOpen();
-    PutResponse response = calls.putStream(null, value, size);
+    PutResponse response = calls.putStream(null, Upload.of(value), size);
     return response.getKey().toString(StandardCharsets.US_ASCII);
   }
 
@@ -564,6 +613,7 @@ public final class LocalStore implements Dstore {
    */
   private boolean ready() {
     if (subscription == null) {
+      ManagedChannel channel = gateways.current().channel();
       ConnectivityState state = channel.getState(true); // true: connect if idle
       if (state == ConnectivityState.READY) {
         return true;
@@ -576,6 +626,7 @@ public final class LocalStore implements Dstore {
 
   /** What {@link #ready()} still lacks, for the message of a wait that timed out. */
   private String waitingFor() {
+    String target = gateways.describe();
     if (subscription == null) {
       return "still waiting for a connection to " + target;
     }
@@ -612,9 +663,10 @@ public final class LocalStore implements Dstore {
         lag.max());
   }
 
+  /** The gateway this Local talks to now (one of those given to connect). */
   @Override
   public String target() {
-    return target;
+    return gateways.describe();
   }
 
   @Override
@@ -630,17 +682,7 @@ public final class LocalStore implements Dstore {
     calls.close();
     scheduler.shutdownNow();
     async.shutdown();
-    if (ownedChannel != null) {
-      ownedChannel.shutdown();
-      try {
-        if (!ownedChannel.awaitTermination(2, TimeUnit.SECONDS)) {
-          ownedChannel.shutdownNow();
-        }
-      } catch (InterruptedException e) {
-        ownedChannel.shutdownNow();
-        Thread.currentThread().interrupt();
-      }
-    }
+    gateways.close();
   }
 
   private boolean serving() {

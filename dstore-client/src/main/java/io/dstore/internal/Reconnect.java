@@ -34,8 +34,11 @@ final class Reconnect {
     this.subscriptionNow = subscriptionNow;
   }
 
-  /** Called before a call with {@code timeout}; returns when the call should go ahead. */
-  void beforeCall(Duration timeout) {
+  /**
+   * Called before a call with {@code timeout}; returns when the call should go ahead, with the
+   * channel's state then (TRANSIENT_FAILURE: the attempt failed, the call would fail unsent).
+   */
+  ConnectivityState beforeCall(Duration timeout) {
     ConnectivityState state = channel.getState(false);
     if (state == ConnectivityState.TRANSIENT_FAILURE) {
       // The call would fail on the last attempt's error: try again now instead. (IDLE and
@@ -48,6 +51,7 @@ final class Reconnect {
       // out its backoff again.
       subscriptionNow.run();
     }
+    return state;
   }
 
   /**

@@ -42,8 +42,21 @@ import org.slf4j.LoggerFactory;
  * <p><b>Recovery.</b> A reconnecting Local sends the last seq it applied; Global replays what
  * followed, or sends Resync when its log no longer reaches back (or it restarted). After Resync the
  * Local checks every cached entry in batch calls and drops only those deleted or re-created,
- * instead of wiping its cache. A seq that skips ahead on a live stream (a gap) restarts the
- * subscription, which replays the gap.
+ * instead of wiping its cache. A gap on a live stream restarts the subscription, which replays it:
+ * with {@code previous_seq} set (a cluster, whose seqs are etcd revisions and skip), an
+ * invalidation whose previous_seq is beyond the last applied seq; without it (a single Global,
+ * consecutive seqs), any seq but the next one. An invalidation at or below the last applied seq is
+ * a duplicate: ignored but acknowledged.
+ *
+ * <p><b>Several gateways.</b> The subscription follows {@link Gateways#current()}. A reconnection
+ * attempt that fails (Join fails, or the stream ends before its Welcome, or no Welcome comes within
+ * {@link #WELCOME_WAIT}) moves the Local to the next gateway, and the next attempt goes there at
+ * once; only after every gateway failed in a row does it wait out the backoff. When calls move the
+ * Local to another gateway, the subscription moves with them. The Hello sent to the new gateway
+ * carries the same incarnation and last applied seq, so a gateway of the same store replays what
+ * was missed. A Welcome from another gateway with another incarnation is another store: the lease
+ * is revoked and fills in flight refused before anything else, and the Resync that follows
+ * revalidates the cache.
  *
  * <p><b>Lease.</b> Renewals go out every renew interval; a heartbeat grants the lease only when
  * this Local is in sync: it has applied every seq the heartbeat covers and is not revalidating. So
@@ -60,6 +73,19 @@ final class Subscription implements AutoCloseable {
 
   /** How long closing waits for Global to end the subscription before cancelling it. */
   static final Duration CLOSE_WAIT = Duration.ofMillis(500);
+
+  /** With several gateways, how long a new subscription may wait for its Welcome. */
+  static final Duration WELCOME_WAIT = Duration.ofSeconds(5);
+
+  /** Why a stream ended. */
+  private enum Ending {
+    /** Global ended it, or the transport broke. */
+    BROKE,
+    /** A gap in seqs: resubscribe at once to have it replayed. */
+    GAP,
+    /** The Local moved to another gateway. */
+    MOVED
+  }
 
   private final GlobalCalls calls;
   private final ValueCache cache;
@@ -78,6 +104,8 @@ final class Subscription implements AutoCloseable {
   private String localId;
 
   private String incarnation = "";
+  private Gateway incarnationFrom; // the gateway whose Welcome told the incarnation
+  private int failedAttempts; // reconnection attempts failed in a row
   private Stream current;
   private ScheduledFuture<?> renewTask;
   private long renewIntervalMillis = 500;
@@ -93,6 +121,7 @@ final class Subscription implements AutoCloseable {
 
   private final LongAdder invalidationsApplied = new LongAdder();
   private final LongAdder gaps = new LongAdder();
+  private final LongAdder duplicates = new LongAdder();
   private final LongAdder replays = new LongAdder();
   private final LongAdder revalidations = new LongAdder();
   private final LongAdder reconnects = new LongAdder();
@@ -120,6 +149,7 @@ final class Subscription implements AutoCloseable {
     this.maxBackoff = maxBackoff;
     this.backoffMillis = initialBackoff.toMillis();
     this.wallClock = wallClock;
+    calls.gateways().onSwitch(this::gatewaySwitched);
   }
 
   /** Starts connecting in the background. */
@@ -160,6 +190,11 @@ final class Subscription implements AutoCloseable {
     return gaps.sum();
   }
 
+  /** Invalidations received again after they were applied (ignored; a cluster may resend one). */
+  long duplicates() {
+    return duplicates.sum();
+  }
+
   long replays() {
     return replays.sum();
   }
@@ -184,23 +219,24 @@ final class Subscription implements AutoCloseable {
       }
       id = localId;
     }
+    Gateway gateway = calls.gateways().current();
     resetConnectBackoff.run();
     try {
       if (id == null) {
-        JoinResponse joined = calls.join(name);
+        JoinResponse joined = calls.join(gateway, name);
         synchronized (state) {
           localId = joined.getLocalId();
           renewIntervalMillis = Math.max(10, joined.getRenewIntervalMillis());
           id = localId;
         }
-        log.debug("joined Global {} as {}", calls.target(), id);
+        log.debug("joined Global {} as {}", gateway, id);
       }
     } catch (DstoreException e) {
-      log.debug("cannot join Global at {}: {}", calls.target(), e.getMessage());
-      retryLater();
+      log.debug("cannot join Global at {}: {}", gateway, e.getMessage());
+      attemptFailed(gateway);
       return;
     }
-    Stream stream = new Stream();
+    Stream stream = new Stream(gateway);
     synchronized (state) {
       if (closed) {
         return;
@@ -210,7 +246,8 @@ final class Subscription implements AutoCloseable {
     // Events are handled on the transport thread: applying an invalidation and acknowledging it
     // takes microseconds, and a thread switch here would add to every strict delete's latency.
     // The one slow step, revalidation after a Resync, goes to the work executor.
-    calls.asyncStub().withExecutor(Runnable::run).subscribe(stream);
+    gateway.async().withExecutor(Runnable::run).subscribe(stream);
+    stream.started();
     stream.send(
         SubscribeRequest.newBuilder()
             .setHello(
@@ -220,6 +257,56 @@ final class Subscription implements AutoCloseable {
                     .setLastSeq(appliedSeq))
             .build());
     renew(stream);
+    if (calls.gateways().several()) {
+      scheduler.schedule(
+          () -> {
+            if (!stream.welcomed && !stream.ended) {
+              log.info("no Welcome from Global {} in {}; trying another", gateway, WELCOME_WAIT);
+              stream.cancel("no Welcome in time");
+            }
+          },
+          WELCOME_WAIT.toMillis(),
+          TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * A reconnection attempt to {@code gateway} failed: with several gateways, move to the next one
+   * and try it at once, unless every gateway failed in a row (then wait out the backoff).
+   */
+  private void attemptFailed(Gateway gateway) {
+    Gateways gateways = calls.gateways();
+    boolean now;
+    synchronized (state) {
+      failedAttempts++;
+      now = gateways.several() && failedAttempts % gateways.size() != 0;
+    }
+    gateways.failover(gateway);
+    if (now) {
+      synchronized (state) {
+        if (closed) {
+          return;
+        }
+      }
+      scheduler.execute(this::connect);
+    } else {
+      retryLater();
+    }
+  }
+
+  /** Calls moved the Local to {@code now}: the subscription follows. */
+  private void gatewaySwitched(Gateway now) {
+    Stream s;
+    synchronized (state) {
+      s = current;
+    }
+    if (s != null && s.gateway != now) {
+      log.info("moving the subscription from Global {} to {}", s.gateway, now);
+      s.cancel("moving to another gateway");
+      onEnded(s, Ending.MOVED);
+    } else {
+      connectNow();
+    }
   }
 
   private String incarnationNow() {
@@ -287,8 +374,24 @@ final class Subscription implements AutoCloseable {
 
   private void onWelcome(Stream s, Welcome welcome) {
     boolean reconnect;
+    boolean otherStore;
+    s.gateway.incarnation(welcome.getIncarnation());
     synchronized (state) {
+      otherStore =
+          incarnationFrom != null
+              && incarnationFrom != s.gateway
+              && !incarnation.isEmpty()
+              && !incarnation.equals(welcome.getIncarnation());
+      if (otherStore) {
+        // Another store: its deletes will not wait for this Local's lease, and it will answer
+        // Resync. Stop serving hits and caching fills now, before anything else.
+        lease.revoke();
+        cache.refuseFillsInFlight();
+      }
       incarnation = welcome.getIncarnation();
+      incarnationFrom = s.gateway;
+      failedAttempts = 0;
+      calls.gateways().storeIncarnation(incarnation);
       renewIntervalMillis = Math.max(10, welcome.getRenewIntervalMillis());
       backoffMillis = initialBackoff.toMillis();
       reconnect = everConnected;
@@ -305,6 +408,12 @@ final class Subscription implements AutoCloseable {
     if (reconnect) {
       reconnects.increment();
     }
+    if (otherStore) {
+      log.warn(
+          "Global {} is another store (incarnation {}): revalidating the cache, no hits until then",
+          s.gateway,
+          welcome.getIncarnation());
+    }
     if (welcome.getSeq() > welcome.getReplayFrom()) {
       replays.increment();
     }
@@ -313,14 +422,35 @@ final class Subscription implements AutoCloseable {
     attached = true;
     log.debug(
         "subscribed to Global {}: seq {}, replaying {}",
-        calls.target(),
+        s.gateway,
         welcome.getSeq(),
         welcome.getSeq() - welcome.getReplayFrom());
   }
 
+  /**
+   * Applies {@code inv} if it is the next event: with {@code previous_seq} set (a cluster, whose
+   * seqs skip), when {@code previous_seq <= appliedSeq < seq}; without it (a single Global, whose
+   * seqs are consecutive), when {@code seq == appliedSeq + 1}. A {@code previous_seq} beyond what
+   * was applied is a gap (the subscription restarts and the gap is replayed); a seq already applied
+   * is a duplicate, ignored but acknowledged.
+   */
   private void onInvalidation(Stream s, Invalidation inv) {
-    if (inv.getSeq() != appliedSeq + 1) {
-      gap(s, "invalidation " + inv.getSeq() + " after " + appliedSeq);
+    long seq = inv.getSeq();
+    long previous = inv.getPreviousSeq();
+    if (previous != 0) {
+      if (previous > appliedSeq) {
+        gap(s, "invalidation " + seq + " follows " + previous + ", applied " + appliedSeq);
+        return;
+      }
+      if (seq <= appliedSeq) {
+        duplicates.increment();
+        if (!s.revalidating) {
+          s.send(SubscribeRequest.newBuilder().setAck(Ack.newBuilder().setSeq(appliedSeq)).build());
+        }
+        return;
+      }
+    } else if (seq != appliedSeq + 1) {
+      gap(s, "invalidation " + seq + " after " + appliedSeq);
       return;
     }
     cache.invalidate(Key.of(inv.getKey()), inv.getGeneration());
@@ -362,7 +492,7 @@ final class Subscription implements AutoCloseable {
       for (int from = 0; from < entries.size(); from += REVALIDATE_BATCH) {
         List<KeyGeneration> batch =
             entries.subList(from, Math.min(entries.size(), from + REVALIDATE_BATCH));
-        RevalidateResponse answer = calls.revalidate(batch);
+        RevalidateResponse answer = calls.revalidate(s.gateway, batch);
         for (int i = 0; i < batch.size(); i++) {
           if (!answer.getValid(i)) {
             cache.dropIfGeneration(Key.of(batch.get(i).getKey()), batch.get(i).getGeneration());
@@ -393,10 +523,10 @@ final class Subscription implements AutoCloseable {
     gaps.increment();
     log.warn("gap in invalidations from Global ({}); resubscribing to replay it", what);
     s.cancel("gap in sequence");
-    onEnded(s, false);
+    onEnded(s, Ending.GAP);
   }
 
-  private void onEnded(Stream s, boolean backoff) {
+  private void onEnded(Stream s, Ending why) {
     synchronized (state) {
       if (current != s) {
         return;
@@ -406,9 +536,16 @@ final class Subscription implements AutoCloseable {
     s.ended = true;
     attached = false;
     cache.refuseFillsInFlight();
-    if (backoff) {
-      retryLater();
+    if (why == Ending.BROKE && !s.welcomed) {
+      attemptFailed(s.gateway); // the attempt failed: perhaps another gateway
+    } else if (why == Ending.BROKE) {
+      retryLater(); // the gateway was fine until now: try it again after the backoff
     } else {
+      synchronized (state) {
+        if (closed) {
+          return;
+        }
+      }
       scheduler.execute(this::connect);
     }
   }
@@ -450,15 +587,28 @@ final class Subscription implements AutoCloseable {
 
   /** One subscription call. */
   private final class Stream implements ClientResponseObserver<SubscribeRequest, Event> {
+    final Gateway gateway;
     private final CompletableFuture<Void> done = new CompletableFuture<>(); // Global ended the call
     private ClientCallStreamObserver<SubscribeRequest> requests;
+    private String cancelAsked; // a cancel asked for before the call started
     volatile boolean welcomed;
     volatile boolean revalidating;
     volatile boolean ended;
 
+    Stream(Gateway gateway) {
+      this.gateway = gateway;
+    }
+
     @Override
-    public void beforeStart(ClientCallStreamObserver<SubscribeRequest> requestStream) {
+    public synchronized void beforeStart(ClientCallStreamObserver<SubscribeRequest> requestStream) {
       this.requests = requestStream;
+    }
+
+    /** After the call started: carries out a cancel asked for before it had. */
+    synchronized void started() {
+      if (cancelAsked != null) {
+        requests.cancel(cancelAsked, null);
+      }
     }
 
     synchronized void send(SubscribeRequest request) {
@@ -471,7 +621,12 @@ final class Subscription implements AutoCloseable {
       }
     }
 
+    /** Cancels the call; before it started (another thread moving the Local), once it has. */
     synchronized void cancel(String why) {
+      if (requests == null) {
+        cancelAsked = why;
+        return;
+      }
       requests.cancel(why, null);
     }
 
@@ -515,15 +670,15 @@ final class Subscription implements AutoCloseable {
     public void onError(Throwable t) {
       done.complete(null);
       if (!ended) {
-        log.info("lost the subscription to Global {}: {}", calls.target(), t.getMessage());
+        log.info("lost the subscription to Global {}: {}", gateway, t.getMessage());
       }
-      onEnded(this, true);
+      onEnded(this, Ending.BROKE);
     }
 
     @Override
     public void onCompleted() {
       done.complete(null);
-      onEnded(this, true);
+      onEnded(this, Ending.BROKE);
     }
   }
 }

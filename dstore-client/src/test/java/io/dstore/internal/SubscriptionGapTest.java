@@ -113,6 +113,63 @@ class SubscriptionGapTest {
     assertThat(global.hellos.get(1).getLastSeq()).isZero();
   }
 
+  @Test
+  void seqsThatSkipAreAppliedWithoutAResyncWhenEachNamesThePreviousOne() throws Exception {
+    local.put(b("a"), b("1"));
+    local.put(b("b"), b("2"));
+    local.put(b("c"), b("3"));
+    StreamObserver<Event> stream = global.streams.get(0);
+
+    send(stream, invalidation(1, 0, "a", 1)); // a single Global's numbering: previous_seq unset
+    send(stream, invalidation(7, 1, "b", 2)); // a cluster's: revisions skip, previous_seq links
+    send(stream, invalidation(12, 7, "c", 3));
+
+    Await.until("three invalidations applied", () -> local.stats().invalidationsApplied() == 3);
+    assertThat(local.stats().lastAppliedSeq()).isEqualTo(12);
+    assertThat(local.stats().gapsDetected()).isZero();
+    assertThat(global.streams).as("no resubscription").hasSize(1);
+    assertThat(local.isCached(b("b"))).isFalse();
+    assertThat(local.isCached(b("c"))).isFalse();
+    Await.until("the last one acknowledged", () -> global.acks.contains(12L));
+  }
+
+  @Test
+  void anInvalidationAlreadyAppliedIsIgnoredButAcknowledged() throws Exception {
+    local.put(b("a"), b("1"));
+    StreamObserver<Event> stream = global.streams.get(0);
+    send(stream, invalidation(1, 0, "a", 1));
+    send(stream, invalidation(9, 1, "x", 5));
+    Await.until("both acknowledged", () -> global.acks.equals(List.of(1L, 9L)));
+    local.put(b("again"), b("2"));
+    assertThat(local.isCached(b("again"))).isTrue();
+    int acksBefore = global.acks.size();
+
+    // A gateway resends seq 9 (its watch restarted, say), carrying the same key as "again"'s.
+    send(stream, invalidation(9, 1, "again", 2));
+
+    Await.until("the duplicate acknowledged", () -> global.acks.size() > acksBefore);
+    assertThat(global.acks).containsExactly(1L, 9L, 9L);
+    assertThat(local.stats().invalidationsApplied()).as("not applied twice").isEqualTo(2);
+    assertThat(local.isCached(b("again"))).as("the duplicate dropped nothing").isTrue();
+    assertThat(local.stats().gapsDetected()).isZero();
+  }
+
+  @Test
+  void aPreviousSeqBeyondWhatWasAppliedIsAGapReplayedFromTheLastAppliedSeq() throws Exception {
+    StreamObserver<Event> stream = global.streams.get(0);
+    send(stream, invalidation(1, 0, "a", 1));
+    send(stream, invalidation(12, 1, "b", 2));
+    Await.until("both applied", () -> local.stats().lastAppliedSeq() == 12);
+
+    // The event after 12 (say 15) was lost: 20 names 15 as its predecessor.
+    send(stream, invalidation(20, 15, "c", 3));
+
+    Await.until("the gap to be noticed", () -> local.stats().gapsDetected() == 1);
+    Await.until("a new subscription", () -> global.streams.size() == 2);
+    assertThat(global.hellos.get(1).getLastSeq()).isEqualTo(12);
+    assertThat(local.stats().lastAppliedSeq()).as("20 not applied").isEqualTo(12);
+  }
+
   /** gRPC observers take one caller at a time; the scripted Global's handlers lock the same. */
   private static void send(StreamObserver<Event> stream, Event event) {
     synchronized (stream) {
@@ -137,10 +194,15 @@ class SubscriptionGapTest {
   }
 
   private static Event invalidation(long seq, String key, long generation) {
+    return invalidation(seq, 0, key, generation);
+  }
+
+  private static Event invalidation(long seq, long previousSeq, String key, long generation) {
     return Event.newBuilder()
         .setInvalidation(
             Invalidation.newBuilder()
                 .setSeq(seq)
+                .setPreviousSeq(previousSeq)
                 .setKey(ByteString.copyFromUtf8(key))
                 .setGeneration(generation)
                 .setDeletedAtUnixNanos(System.currentTimeMillis() * 1_000_000L))
@@ -156,6 +218,7 @@ class SubscriptionGapTest {
     final List<StreamObserver<Event>> streams = new CopyOnWriteArrayList<>();
     final List<Hello> hellos = new CopyOnWriteArrayList<>();
     final List<Long> renewals = new CopyOnWriteArrayList<>();
+    final List<Long> acks = new CopyOnWriteArrayList<>();
     private long generations;
 
     @Override
@@ -217,6 +280,7 @@ class SubscriptionGapTest {
                         .build());
               }
             }
+            case ACK -> acks.add(request.getAck().getSeq());
             default -> {}
           }
         }
