@@ -122,7 +122,7 @@ is_ours() {
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
   marker="$(cat "$DIR/$1.marker" 2>/dev/null || true)"
   [ -n "$marker" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$marker"
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$marker"
 }
 
 alive() { # alive NAME
