@@ -57,7 +57,8 @@ final class GlobalCommand implements Callable<Integer> {
 
   enum Store {
     ROCKSDB,
-    MEMORY
+    MEMORY,
+    ETCD
   }
 
   private final Env env;
@@ -74,12 +75,17 @@ final class GlobalCommand implements Callable<Integer> {
 
   @Option(
       names = "--store",
-      paramLabel = "rocksdb|memory",
+      paramLabel = "rocksdb|memory|etcd",
       defaultValue = "rocksdb",
       description =
-          "Storage backend: rocksdb (durable, in --data-dir) or memory (lost on exit; tests and"
-              + " demos). Default: rocksdb.")
+          "Storage backend: rocksdb (durable, in --data-dir), memory (lost on exit; tests and"
+              + " demos), or etcd: this process is one gateway of the cluster store, over etcd"
+              + " (--etcd) and S3-compatible storage (--blobs); any number of gateways share one"
+              + " cluster. Default: rocksdb.")
   Store store;
+
+  @picocli.CommandLine.ArgGroup(exclusive = false, heading = "%nCluster store (--store etcd):%n")
+  ClusterOptions cluster;
 
   @Option(
       names = "--data-dir",
@@ -262,7 +268,15 @@ final class GlobalCommand implements Callable<Integer> {
       return check();
     }
     GlobalServer.Builder builder = configure();
-    GlobalServer server = builder.storage(openStorage()).build();
+    if (store == Store.ETCD) {
+      builder.cluster((cluster != null ? cluster : new ClusterOptions()).config(this::usage));
+    } else {
+      if (cluster != null && cluster.anyGiven()) {
+        throw usage("--etcd, --blobs and the other cluster options need --store etcd");
+      }
+      builder.storage(openStorage());
+    }
+    GlobalServer server = builder.build();
     try {
       server.start();
     } catch (IOException | RuntimeException e) {
@@ -326,6 +340,9 @@ final class GlobalCommand implements Callable<Integer> {
   }
 
   private Failure startFailure(Exception e) {
+    if (e instanceof io.dstore.server.StoreUnavailableException) {
+      return Failure.usage("Cannot start: " + Text.oneLine(e.getMessage()), e);
+    }
     return StartFailure.of(e, listen, metricsListen, credentials().describeTls());
   }
 
@@ -336,7 +353,9 @@ final class GlobalCommand implements Callable<Integer> {
   /** {@code --check}: the report on stdout, exit 0 when clean, {@link #DAMAGED} when not. */
   private int check() {
     if (store != Store.ROCKSDB) {
-      throw usage("--check checks a rocksdb store; it has nothing to check with --store memory");
+      throw usage(
+          "--check checks a rocksdb store; it has nothing to check with --store "
+              + store.name().toLowerCase(java.util.Locale.ROOT));
     }
     try {
       long problems = Storage.checkRocksdb(dataDir, env.out());

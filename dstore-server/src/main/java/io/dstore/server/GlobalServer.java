@@ -6,6 +6,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.dstore.server.internal.CallExecutors;
 import io.dstore.server.internal.ConnectionLimiter;
 import io.dstore.server.internal.DeleteCoordinator;
+import io.dstore.server.internal.Deletes;
 import io.dstore.server.internal.DiskSpace;
 import io.dstore.server.internal.GlobalMetrics;
 import io.dstore.server.internal.GlobalService;
@@ -15,6 +16,7 @@ import io.dstore.server.internal.ServerInternals;
 import io.dstore.server.internal.ServerSetup;
 import io.dstore.server.internal.SpaceAware;
 import io.dstore.server.internal.SubscriptionLimiter;
+import io.dstore.server.internal.cluster.ClusterGateway;
 import io.dstore.serving.ServerOptions;
 import io.dstore.serving.ServerStack;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -128,6 +130,9 @@ public final class GlobalServer implements AutoCloseable {
   private @Nullable DiskSpace diskSpace;
 
   @GuardedBy("lifecycle")
+  private @Nullable ClusterGateway cluster;
+
+  @GuardedBy("lifecycle")
   private boolean started;
 
   @GuardedBy("lifecycle")
@@ -153,18 +158,35 @@ public final class GlobalServer implements AutoCloseable {
         throw new IllegalStateException("already started");
       }
       started = true;
-      storage = config.storage != null ? config.storage : Storage.memory();
       callbacks = Executors.newCachedThreadPool(daemonThreads("dstore-global"));
       timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("dstore-global-timer"));
       Duration renew =
           config.renewInterval != null ? config.renewInterval : config.lease.dividedBy(4);
-      hub =
-          new InvalidationHub(
-              config.lease.toNanos(),
-              renew.toMillis(),
-              config.invalidationLogSize,
-              config.nanoClock,
-              timers);
+      if (config.cluster != null) {
+        try {
+          cluster = ClusterGateway.open(config.cluster, config.lease, config.nanoClock, timers);
+        } catch (IOException | RuntimeException e) {
+          closed = true;
+          closeQuietly();
+          throw new StoreUnavailableException(
+              "cannot join the cluster store at etcd "
+                  + config.cluster.etcdEndpoints()
+                  + ": "
+                  + e.getMessage(),
+              e);
+        }
+        storage = cluster.storage();
+        hub = cluster.newHub(config.lease.toNanos(), renew.toMillis(), config.invalidationLogSize);
+      } else {
+        storage = config.storage != null ? config.storage : Storage.memory();
+        hub =
+            new InvalidationHub(
+                config.lease.toNanos(),
+                renew.toMillis(),
+                config.invalidationLogSize,
+                config.nanoClock,
+                timers);
+      }
       Limits limits =
           new Limits(config.maxKeyBytes, config.maxValueBytes, config.maxMessageBytes());
       ConnectionLimiter connections = new ConnectionLimiter(config.maxConnections);
@@ -182,20 +204,31 @@ public final class GlobalServer implements AutoCloseable {
         metrics.diskSpace(diskSpace);
         diskSpace.start();
       }
+      // A gateway starts with no Locals, and leases of an earlier run ended with its etcd lease.
+      Duration grace =
+          cluster != null
+              ? Duration.ZERO
+              : config.startupGrace != null ? config.startupGrace : config.lease;
+      DeleteCoordinator coordinator =
+          new DeleteCoordinator(
+              config.coherence,
+              storage,
+              hub,
+              grace,
+              config.nanoClock,
+              config.wallClock,
+              timers,
+              callbacks,
+              metrics);
+      Deletes deletes =
+          cluster != null
+              ? cluster.start(hub, config.coherence, coordinator, callbacks, config.wallClock)
+              : coordinator;
       service =
           new GlobalService(
               storage,
               hub,
-              new DeleteCoordinator(
-                  config.coherence,
-                  storage,
-                  hub,
-                  config.startupGrace != null ? config.startupGrace : config.lease,
-                  config.nanoClock,
-                  config.wallClock,
-                  timers,
-                  callbacks,
-                  metrics),
+              deletes,
               limits,
               callbacks,
               ServerSetup.idleTimeout(timers, config.idleStreamTimeout(), config.nanoClock),
@@ -219,6 +252,10 @@ public final class GlobalServer implements AutoCloseable {
         closed = true;
         closeQuietly();
         throw e;
+      }
+      if (cluster != null) {
+        cluster.announce(address());
+        cluster.bindMetrics(registry);
       }
       log.info(
           "Global started on {} with {} storage, {} coherence, {} ms leases, {}{}",
@@ -394,13 +431,16 @@ public final class GlobalServer implements AutoCloseable {
     if (diskSpace != null) {
       diskSpace.close();
     }
+    if (cluster != null) {
+      cluster.close(); // leaves the cluster at once, then closes the store and the clients
+    }
     if (timers != null) {
       timers.shutdownNow();
     }
     if (callbacks != null) {
       callbacks.shutdown();
     }
-    if (storage != null) {
+    if (storage != null && cluster == null) {
       storage.close();
     }
     if (metrics != null) {
@@ -436,6 +476,7 @@ public final class GlobalServer implements AutoCloseable {
     private int maxSubscriptions = DEFAULT_MAX_SUBSCRIPTIONS;
     private long minFreeDisk = -1; // the default: see minFreeDiskBytes
     private @Nullable LongSupplier freeSpace;
+    private @Nullable ClusterConfig cluster;
 
     private Builder() {
       super(50051);
@@ -443,6 +484,16 @@ public final class GlobalServer implements AutoCloseable {
 
     @Override
     protected Builder self() {
+      return this;
+    }
+
+    /**
+     * Runs this server as a gateway of the cluster store described by {@code cluster} (etcd for
+     * metadata and order, S3 for the bytes of larger values) instead of over a {@link #storage}:
+     * any number of gateways may share one cluster. Default: none.
+     */
+    public Builder cluster(ClusterConfig cluster) {
+      this.cluster = requireNonNull(cluster, "cluster");
       return this;
     }
 

@@ -103,6 +103,27 @@ public interface Storage extends AutoCloseable {
   Upload create(byte[] key, long declaredSize) throws IOException;
 
   /**
+   * As {@link #create(byte[], long)}, tagging the value with the request id of the put that writes
+   * it, so that a retry of that put (through another gateway, say) can find out with {@link
+   * #createdBy} that its first attempt committed. Backends that keep no request ids ignore it; the
+   * default does.
+   *
+   * @param requestId the put's request id; empty if it has none
+   */
+  default Upload create(byte[] key, long declaredSize, byte[] requestId) throws IOException {
+    return create(key, declaredSize);
+  }
+
+  /**
+   * The request id given to {@link #create(byte[], long, byte[])} for the value of {@code key} at
+   * {@code generation}; empty if the backend keeps none, the key is absent, holds another
+   * generation, or was written without an id. The default is always empty.
+   */
+  default Optional<byte[]> createdBy(byte[] key, long generation) throws IOException {
+    return Optional.empty();
+  }
+
+  /**
    * Opens the value of {@code key} for reading, or empty if absent. Close the reader promptly: an
    * open reader may keep the bytes of a value deleted meanwhile (and, in RocksDB, of everything
    * deleted since it was opened) from being reclaimed.

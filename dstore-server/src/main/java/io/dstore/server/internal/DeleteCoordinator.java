@@ -104,7 +104,7 @@ import org.slf4j.LoggerFactory;
  * #recheckDeadlines} lets tests that move a fake clock act at once. The injected wall clock only
  * stamps {@code deleted_at_unix_nanos}.
  */
-public final class DeleteCoordinator {
+public final class DeleteCoordinator implements Deletes {
   private static final Logger log = LoggerFactory.getLogger(DeleteCoordinator.class);
 
   private final Coherence coherence;
@@ -166,6 +166,11 @@ public final class DeleteCoordinator {
    * Deletes {@code key} (see the class comment). The future completes with what was removed, or
    * fails with NOT_FOUND, UNAVAILABLE (shutting down) or the storage's exception. No thread waits.
    */
+  @Override
+  public CompletableFuture<Deleted> delete(ByteString key, ByteString requestId) {
+    return delete(key);
+  }
+
   CompletableFuture<Deleted> delete(ByteString key) {
     CompletableFuture<Deleted> result = new CompletableFuture<>();
     if (coherence == Coherence.STRICT) {
@@ -176,8 +181,8 @@ public final class DeleteCoordinator {
     return result;
   }
 
-  /** A mark to take just before reading a value, for {@link #flagDeleting} after the read. */
-  long beforeRead() {
+  @Override
+  public long beforeRead() {
     return ended.get();
   }
 
@@ -188,7 +193,8 @@ public final class DeleteCoordinator {
    * after the read: a delete marked before then is seen here, and one marked later reaches the
    * Locals as an invalidation, which stops the value being cached.
    */
-  boolean flagDeleting(ByteString key, long generation, long beforeRead) throws IOException {
+  @Override
+  public boolean flagDeleting(ByteString key, long generation, long beforeRead) throws IOException {
     if (deleting.containsKey(key)) {
       return true;
     }
@@ -203,7 +209,8 @@ public final class DeleteCoordinator {
    * Whether a strict delete of {@code key} is under way. Revalidation calls a cached copy of such a
    * key invalid: the delete may end as soon as that Local acknowledges, so it must drop the copy.
    */
-  boolean isDeleting(ByteString key) {
+  @Override
+  public boolean isDeleting(ByteString key) {
     return deleting.containsKey(key);
   }
 
@@ -314,6 +321,16 @@ public final class DeleteCoordinator {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+    return await(published);
+  }
+
+  /**
+   * Completes with the seq of {@code published} once every party it names confirmed it or can no
+   * longer serve (its lease ran out), or fails with UNAVAILABLE on {@link #close}. A gateway of the
+   * cluster store publishes each invalidation its watch delivers and awaits its own Locals this way
+   * before it acknowledges the revision to the other gateways.
+   */
+  public CompletableFuture<Long> await(Published published) {
     Wait w = new Wait(published);
     waits.put(w.seq, w);
     // Now visible to confirmations; catch those that came before.

@@ -51,7 +51,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
 
   private final Storage storage;
   private final InvalidationHub hub;
-  private final DeleteCoordinator deletes;
+  private final Deletes deletes;
   private final Limits limits;
   private final Writes writes;
   private final java.util.concurrent.Executor executor;
@@ -64,7 +64,7 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
   public GlobalService(
       Storage storage,
       InvalidationHub hub,
-      DeleteCoordinator deletes,
+      Deletes deletes,
       Limits limits,
       java.util.concurrent.Executor executor,
       IdleTimeout idleTimeout,
@@ -88,7 +88,10 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
           limits.checkKey(request.getKey());
           limits.checkValueSize(request.getValue().size());
           return writes.putWhole(
-              request.getKey().toByteArray(), request.getValue(), request.getSha256());
+              request.getKey().toByteArray(),
+              request.getValue(),
+              request.getSha256(),
+              request.getRequestId());
         });
   }
 
@@ -195,12 +198,13 @@ public final class GlobalService extends GlobalGrpc.GlobalImplBase {
   public void delete(DeleteRequest request, StreamObserver<DeleteResponse> responses) {
     try {
       limits.checkKey(request.getKey());
+      Writes.checkRequestId(request.getRequestId());
     } catch (RuntimeException e) {
       responses.onError(Writes.report(e, log));
       return;
     }
     deletes
-        .delete(request.getKey())
+        .delete(request.getKey(), request.getRequestId())
         .whenComplete(
             (deleted, error) -> {
               if (error != null) {

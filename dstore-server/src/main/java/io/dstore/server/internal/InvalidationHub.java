@@ -34,6 +34,16 @@ import org.slf4j.LoggerFactory;
  * every member, so every stream carries invalidations in seq order and a new subscription is cut at
  * a seq with nothing lost or doubled between replay and live events.
  *
+ * <p><b>Seqs.</b> A single Global numbers its invalidations 1, 2, 3, ... ({@link #publish}). A
+ * gateway of the cluster store publishes each at the etcd revision of its delete ({@link
+ * #publishAt}): increasing, not consecutive. Every invalidation carries its {@code previous_seq},
+ * so a Local finds gaps either way.
+ *
+ * <p><b>Lease fence.</b> A gateway may grant Local leases only while it holds its own etcd lease
+ * and its watch is caught up, and never past its etcd lease's expiry: the injected {@link
+ * LeaseFence} says how long a lease may be granted now. A single Global's fence always allows a
+ * full lease.
+ *
  * <p>Time is read from the injected monotonic clock; the idle-member pruning runs on the injected
  * scheduler.
  */
@@ -44,7 +54,8 @@ public final class InvalidationHub implements AutoCloseable, DeleteCoordinator.C
   private final long leaseNanos;
   private final long renewIntervalMillis;
   private final LongSupplier nanoClock;
-  private final String incarnation = UUID.randomUUID().toString();
+  private final String incarnation;
+  private final LeaseFence fence;
 
   private final Object sequencer = new Object();
 
@@ -56,15 +67,44 @@ public final class InvalidationHub implements AutoCloseable, DeleteCoordinator.C
   private volatile DeleteCoordinator deletes; // set once, before the server starts
   private volatile boolean closed;
 
+  /** A single Global's hub: a random incarnation, seqs from 1, full leases always. */
   public InvalidationHub(
       long leaseNanos,
       long renewIntervalMillis,
       int logCapacity,
       LongSupplier nanoClock,
       ScheduledExecutorService scheduler) {
+    this(
+        leaseNanos,
+        renewIntervalMillis,
+        logCapacity,
+        nanoClock,
+        scheduler,
+        UUID.randomUUID().toString(),
+        0,
+        (now, wanted) -> wanted);
+  }
+
+  /**
+   * @param incarnation what a Local's seq is relative to: shared by every gateway of one cluster
+   * @param floor the seq this hub starts after; a Local that applied less must resync
+   * @param fence how long a lease may be granted now
+   */
+  public InvalidationHub(
+      long leaseNanos,
+      long renewIntervalMillis,
+      int logCapacity,
+      LongSupplier nanoClock,
+      ScheduledExecutorService scheduler,
+      String incarnation,
+      long floor,
+      LeaseFence fence) {
     this.leaseNanos = leaseNanos;
     this.renewIntervalMillis = renewIntervalMillis;
-    this.invalidationLog = new InvalidationLog(logCapacity);
+    this.invalidationLog = new InvalidationLog(logCapacity, floor);
+    this.lastSeq = floor;
+    this.incarnation = incarnation;
+    this.fence = fence;
     this.nanoClock = nanoClock;
     long pruneEvery = Math.max(leaseNanos, TimeUnit.SECONDS.toNanos(1));
     scheduler.scheduleWithFixedDelay(
@@ -152,21 +192,33 @@ public final class InvalidationHub implements AutoCloseable, DeleteCoordinator.C
   @Override
   public DeleteCoordinator.Published publish(
       ByteString key, long generation, long deletedAtUnixNanos, boolean collect) {
+    synchronized (sequencer) {
+      return publishAt(invalidationLog.lastSeq() + 1, key, generation, deletedAtUnixNanos, collect);
+    }
+  }
+
+  /**
+   * As {@link #publish}, at a given {@code seq}, which must be above every seq published before:
+   * for a gateway, the etcd revision of the delete.
+   *
+   * @throws io.grpc.StatusRuntimeException UNAVAILABLE once the hub is closed
+   * @throws IllegalArgumentException if {@code seq} does not follow the last one
+   */
+  public DeleteCoordinator.Published publishAt(
+      long seq, ByteString key, long generation, long deletedAtUnixNanos, boolean collect) {
     if (closed) {
       throw GrpcErrors.status(ErrorCode.UNAVAILABLE, "Global is shutting down");
     }
     List<DeleteCoordinator.Awaited> leased = collect ? new ArrayList<>() : List.of();
-    long seq;
     synchronized (sequencer) {
-      seq = invalidationLog.lastSeq() + 1;
       Invalidation inv =
-          Invalidation.newBuilder()
-              .setSeq(seq)
-              .setKey(key)
-              .setGeneration(generation)
-              .setDeletedAtUnixNanos(deletedAtUnixNanos)
-              .build();
-      invalidationLog.append(inv);
+          invalidationLog.append(
+              Invalidation.newBuilder()
+                  .setSeq(seq)
+                  .setKey(key)
+                  .setGeneration(generation)
+                  .setDeletedAtUnixNanos(deletedAtUnixNanos)
+                  .build());
       lastSeq = seq;
       Event event = Event.newBuilder().setInvalidation(inv).build();
       long nowNanos = nanoClock.getAsLong();
@@ -180,6 +232,19 @@ public final class InvalidationHub implements AutoCloseable, DeleteCoordinator.C
     return new DeleteCoordinator.Published(seq, leased);
   }
 
+  /**
+   * Forgets the replay log and starts it again after {@code floor}, and cuts every subscription: a
+   * gateway's watch lost events (etcd compacted them), so Locals that had not applied everything up
+   * to {@code floor} must resync. Publishing continues above it.
+   */
+  public void resetFloor(long floor) {
+    synchronized (sequencer) {
+      invalidationLog.resetFloor(floor);
+      lastSeq = invalidationLog.lastSeq();
+    }
+    dropSubscriptions();
+  }
+
   /** Opens a subscription for {@code member}: Welcome, then replay or Resync, then live events. */
   public void subscribe(Member member, Hello hello, EventStream stream) {
     synchronized (sequencer) {
@@ -189,7 +254,7 @@ public final class InvalidationHub implements AutoCloseable, DeleteCoordinator.C
       boolean replayable =
           incarnation.equals(hello.getIncarnation())
               && invalidationLog.reachesBackTo(hello.getLastSeq());
-      long replayFrom = replayable ? hello.getLastSeq() : cut;
+      long replayFrom = replayable ? Math.min(hello.getLastSeq(), cut) : cut;
       initial.add(
           Event.newBuilder()
               .setWelcome(
@@ -211,7 +276,7 @@ public final class InvalidationHub implements AutoCloseable, DeleteCoordinator.C
             member.id,
             hello.getLastSeq(),
             hello.getIncarnation().isEmpty() ? "no run" : "run " + hello.getIncarnation(),
-            invalidationLog.firstSeq(),
+            invalidationLog.floor(),
             cut,
             incarnation);
       }
@@ -221,7 +286,8 @@ public final class InvalidationHub implements AutoCloseable, DeleteCoordinator.C
 
   /** Handles a lease renewal that arrived on {@code stream}. */
   public void renew(Member member, EventStream stream, long nonce) {
-    member.renew(stream, nonce, nanoClock.getAsLong(), leaseNanos);
+    long now = nanoClock.getAsLong();
+    member.renew(stream, nonce, now, Math.max(0, fence.grantableNanos(now, leaseNanos)));
   }
 
   /** Handles an acknowledgement: {@code member} applied everything up to {@code seq}. */
@@ -294,6 +360,20 @@ public final class InvalidationHub implements AutoCloseable, DeleteCoordinator.C
     if (d != null) {
       d.close();
     }
+  }
+
+  /**
+   * How long a Local lease may be granted now. A gateway's fence allows none while it does not hold
+   * its etcd lease or its watch is behind, and never one that outlasts its etcd lease.
+   */
+  @FunctionalInterface
+  public interface LeaseFence {
+    /**
+     * @param nowNanos the monotonic clock now
+     * @param wantedNanos the configured lease
+     * @return the lease to grant, at most {@code wantedNanos}; 0 or less grants none
+     */
+    long grantableNanos(long nowNanos, long wantedNanos);
   }
 
   /** Creates the sending half of a new subscription. */

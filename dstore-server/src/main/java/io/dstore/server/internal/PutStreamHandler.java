@@ -55,6 +55,8 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
   private String trailerSha;
   private Storage.Upload upload; // null when discarding (content already stored)
   private StoredInfo existingContent;
+  private ByteString requestId = ByteString.EMPTY;
+  private boolean ownRetry; // the key exists, created by this very put (same request id)
   private long received;
   private boolean ended;
 
@@ -147,9 +149,9 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
         response = writes.commitContent(upload, actual);
       } else if (upload == null) {
         writes.checkContentKey(key, actual);
-        response = Writes.response(key, existingContent, false);
+        response = Writes.response(key, existingContent, ownRetry);
       } else {
-        response = writes.commit(key, upload, actual);
+        response = writes.commit(key, upload, actual, requestId);
       }
       ended = true;
       responses.onNext(response);
@@ -166,6 +168,8 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
     }
     PutHeader header = chunk.getHeader();
     declaredSize = limits.declaredSize(header);
+    Writes.checkRequestId(header.getRequestId());
+    requestId = header.getRequestId();
     if (!header.getSha256().isEmpty()) {
       headerSha = hexDigest(header.getSha256().toByteArray(), "header");
     }
@@ -189,13 +193,14 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
     byte[] k = header.getKey().toByteArray();
     Optional<StoredInfo> existing = storage.stat(k);
     if (existing.isPresent()) {
-      if (!ContentKey.isContentKey(k)) {
+      ownRetry = writes.isOwnRetry(k, existing.get(), requestId);
+      if (!ownRetry && !ContentKey.isContentKey(k)) {
         throw GrpcErrors.status(ErrorCode.ALREADY_EXISTS, "key already exists");
       }
       existingContent = existing.get(); // verify the bytes anyway, then change nothing
     } else {
       writes.checkSpace();
-      upload = storage.create(k, declaredSize);
+      upload = storage.create(k, declaredSize, requestId.toByteArray());
     }
     key = k;
   }

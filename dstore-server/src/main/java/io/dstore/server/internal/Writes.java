@@ -16,6 +16,7 @@ import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
@@ -48,7 +49,9 @@ final class Writes {
   }
 
   /** Stores a whole value that arrived in one message. */
-  PutResponse putWhole(byte[] key, ByteString value, ByteString claimedSha) throws IOException {
+  PutResponse putWhole(byte[] key, ByteString value, ByteString claimedSha, ByteString requestId)
+      throws IOException {
+    checkRequestId(requestId);
     MessageDigest digest = Sha256.newDigest();
     Sha256.update(digest, value);
     String actual = Sha256.hex(digest.digest());
@@ -67,27 +70,31 @@ final class Writes {
     checkContentKey(key, actual);
     Optional<StoredInfo> existing = storage.stat(key);
     if (existing.isPresent()) {
-      return existingOrFail(key, existing.get(), actual);
+      return existingOrFail(key, existing.get(), actual, requestId);
     }
     checkSpace();
-    Storage.Upload upload = storage.create(key, value.size());
+    Storage.Upload upload = storage.create(key, value.size(), requestId.toByteArray());
     try {
       for (ByteBuffer b : value.asReadOnlyByteBufferList()) {
         upload.write(b);
       }
-      return commit(key, upload, actual);
+      return commit(key, upload, actual, requestId);
     } finally {
       upload.close();
     }
   }
 
-  /** Commits {@code upload} (whose bytes hash to {@code sha}) under {@code key}. */
-  PutResponse commit(byte[] key, Storage.Upload upload, String sha) throws IOException {
+  /**
+   * Commits {@code upload} (whose bytes hash to {@code sha}) under {@code key}, for the put with
+   * {@code requestId} (or none: empty).
+   */
+  PutResponse commit(byte[] key, Storage.Upload upload, String sha, ByteString requestId)
+      throws IOException {
     try {
       checkContentKey(key, sha);
       return response(key, upload.commit(sha), true);
     } catch (KeyExistsException e) {
-      return existingOrFail(key, e.existing(), sha);
+      return existingOrFail(key, e.existing(), sha, requestId);
     } finally {
       upload.close();
     }
@@ -102,11 +109,11 @@ final class Writes {
     try {
       Optional<StoredInfo> existing = storage.stat(key);
       if (existing.isPresent()) {
-        return existingOrFail(key, existing.get(), sha);
+        return existingOrFail(key, existing.get(), sha, ByteString.EMPTY);
       }
       return response(key, upload.commitAs(key, sha), true);
     } catch (KeyExistsException e) {
-      return existingOrFail(key, e.existing(), sha);
+      return existingOrFail(key, e.existing(), sha, ByteString.EMPTY);
     } finally {
       upload.close();
     }
@@ -126,11 +133,38 @@ final class Writes {
     }
   }
 
-  private static PutResponse existingOrFail(byte[] key, StoredInfo existing, String sha) {
+  /**
+   * The answer when {@code key} exists already: a retry of the put that created it (same request
+   * id) answers as that put did; the same content under a content key is "not created"; anything
+   * else is ALREADY_EXISTS.
+   */
+  PutResponse existingOrFail(byte[] key, StoredInfo existing, String sha, ByteString requestId)
+      throws IOException {
+    if (isOwnRetry(key, existing, requestId)) {
+      return response(key, existing, true);
+    }
     if (ContentKey.isContentKey(key) && existing.sha256().equals(sha)) {
       return response(key, existing, false);
     }
     throw GrpcErrors.status(ErrorCode.ALREADY_EXISTS, "key already exists");
+  }
+
+  /** Whether {@code existing} was created by the put with {@code requestId} (a retry of it). */
+  boolean isOwnRetry(byte[] key, StoredInfo existing, ByteString requestId) throws IOException {
+    if (requestId.isEmpty()) {
+      return false;
+    }
+    Optional<byte[]> creator = storage.createdBy(key, existing.generation());
+    return creator.isPresent() && Arrays.equals(creator.get(), requestId.toByteArray());
+  }
+
+  /** Request ids are optional, and 8 to 64 bytes when given. */
+  static void checkRequestId(ByteString requestId) {
+    int n = requestId.size();
+    if (n != 0 && (n < 8 || n > 64)) {
+      throw GrpcErrors.status(
+          ErrorCode.INVALID_ARGUMENT, "request_id must be 8 to 64 bytes, got " + n);
+    }
   }
 
   static PutResponse response(byte[] key, StoredInfo info, boolean created) {

@@ -80,7 +80,7 @@ class DeleteCoordinatorTest {
 
   private long put(ByteString key) throws IOException {
     return new Writes(storage)
-        .putWhole(key.toByteArray(), bytes("value"), ByteString.EMPTY)
+        .putWhole(key.toByteArray(), bytes("value"), ByteString.EMPTY, ByteString.EMPTY)
         .getInfo()
         .getGeneration();
   }
