@@ -310,8 +310,9 @@ gateway_start() { # gateway_start I (does not wait)
     endpoints="$endpoints${endpoints:+,}$(etcd_url "$j")"
   done
   mkdir -p "$DIR/gateway-$i"
-  # Readiness is judged on this run's output only.
-  : >"$DIR/gateway-$i.log"
+  # Readiness is judged on this run's output only: the lines after the log's current end.
+  touch "$DIR/gateway-$i.log"
+  wc -l <"$DIR/gateway-$i.log" | tr -d ' ' >"$DIR/gateway-$i.log-start"
   # shellcheck disable=SC2086 # DSTORE_GATEWAY_ARGS is split into words on purpose
   launch "gateway-$i" "--listen $(gateway_addr "$i")" "$DIR/gateway-$i" \
     "AWS_ACCESS_KEY_ID=$ACCESS_KEY" "AWS_SECRET_ACCESS_KEY=$SECRET_KEY" AWS_REGION=us-east-1 -- \
@@ -319,8 +320,10 @@ gateway_start() { # gateway_start I (does not wait)
     --s3-endpoint "$(s3_url)" --listen "$(gateway_addr "$i")" ${DSTORE_GATEWAY_ARGS:-}
 }
 
-gateway_serves() { # the gateway said so on stdout
-  grep -q "^Dstore server listening on" "$DIR/gateway-$1.log" 2>/dev/null
+gateway_serves() { # the gateway said so on stdout, since its last start
+  local start
+  start="$(cat "$DIR/gateway-$1.log-start" 2>/dev/null || echo 0)"
+  tail -n "+$((start + 1))" "$DIR/gateway-$1.log" 2>/dev/null | grep -q "^Dstore server listening on"
 }
 
 gateway_line() { echo "gateway $(gateway_addr "$1") pid $(pid_of "gateway-$1")"; }
