@@ -27,9 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code scripts/dev-cluster.sh} as a developer runs it: {@code up --gateways 2} starts three etcd
  * members, s3proxy and two gateways ({@code ./dstore global --store etcd}), prints one line per
- * process whose PID is that process itself, {@code restart} brings a gateway back on its port, and
- * {@code down}, twice, leaves none of them running. Needs etcd (scripts/install-test-deps.sh) and
- * the CLI's jar of this build (the repository's {@code ./dstore} runs it).
+ * process whose PID is that process itself, {@code restart} brings an etcd member back on its port,
+ * and {@code down}, twice, leaves none of them running. Needs etcd (scripts/install-test-deps.sh)
+ * and the CLI's jar of this build (the repository's {@code ./dstore} runs it).
  */
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
 class DevClusterIT {
@@ -83,14 +83,14 @@ class DevClusterIT {
     assertThat(status.stdout().lines().toList())
         .isEqualTo(lines.stream().map(l -> l + " alive").toList());
 
-    Result restart = script(Duration.ofMinutes(2), "restart", "gateway", "1");
+    Result restart = script(Duration.ofMinutes(2), "restart", "etcd", "2");
     assertThat(restart.exit()).as(restart.stderr()).isZero();
-    Matcher again = GATEWAY.matcher(restart.stdout().strip());
+    Matcher again = ETCD.matcher(restart.stdout().strip());
     assertThat(again.matches()).as(restart.stdout()).isTrue();
-    assertThat(again.group(1)).isEqualTo(match(lines.get(4)).group(1));
+    assertThat(again.group(1)).isEqualTo(match(lines.get(1)).group(1));
     long newPid = Long.parseLong(again.group(2));
     pids.add(newPid);
-    assertThat(running(pids.get(4))).as("the old gateway is gone").isFalse();
+    assertThat(running(pids.get(1))).as("the old etcd member is gone").isFalse();
     assertThat(running(newPid)).isTrue();
 
     for (int i = 0; i < 2; i++) {
