@@ -101,6 +101,16 @@ public final class EtcdCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Returns when {@code etcd} and {@code etcdctl} are installed; otherwise skips the test (fails it
+   * when {@code CI} is set) with a message naming scripts/install-test-deps.sh. For tests that run
+   * etcd through something else, such as scripts/dev-cluster.sh.
+   */
+  public static void assumeInstalled() {
+    binary("etcd");
+    binary("etcdctl");
+  }
+
   /** The path of an etcd binary, or the test is skipped (failed under CI) naming the script. */
   static Path binary(String name) {
     Optional<Path> found = Tools.onPath(name);
