@@ -75,6 +75,13 @@ final class EtcdCalls {
         throw closedException();
       }
       Throwable cause = e.getCause() != null ? e.getCause() : e;
+      if (String.valueOf(cause.getMessage()).contains("database space exceeded")) {
+        // etcd's NOSPACE alarm: its quota is reached; deletes and reads still work
+        throw new io.dstore.server.internal.NoSpaceException(
+            where + " is out of space (its backend quota; see docs/operations.md): "
+                + cause.getMessage(),
+            cause);
+      }
       throw new IOException(where + " failed to " + operation + ": " + cause.getMessage(), cause);
     } catch (TimeoutException e) {
       future.cancel(true);
