@@ -30,6 +30,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -116,7 +118,13 @@ public final class ClusterStore implements Storage {
    * so its uploads' intents vanish as a killed gateway's would); for tests and tools.
    */
   public static ClusterStore openStandalone(ClusterConfig cfg) throws IOException {
-    ClusterClients clients = ClusterClients.open(cfg);
+    return openStandalone(cfg, DefaultCredentialsProvider.builder().build());
+  }
+
+  /** As {@link #openStandalone(ClusterConfig)}, with S3 credentials from {@code credentials}. */
+  public static ClusterStore openStandalone(ClusterConfig cfg, AwsCredentialsProvider credentials)
+      throws IOException {
+    ClusterClients clients = ClusterClients.open(cfg, credentials);
     try {
       long lease =
           clients
