@@ -108,7 +108,9 @@ public final class ClusterStore implements Storage {
     this.layout = layout;
     this.gatewayLease = gatewayLeaseId;
     this.stats = stats;
-    this.etcd = new EtcdCalls(etcd.getKVClient(), cfg.etcdEndpoints(), stats, () -> closed);
+    this.etcd =
+        new EtcdCalls(
+            etcd.getKVClient(), cfg.etcdEndpoints(), cfg.etcdTimeout(), stats, () -> closed);
     this.blobs = new Blobs(s3, cfg, stats);
     this.owned = owned;
   }
@@ -211,7 +213,7 @@ public final class ClusterStore implements Storage {
 
   private Optional<KeyValue> getMeta(byte[] key, String operation) throws IOException {
     ByteSequence k = layout.meta(key);
-    GetResponse r = etcd.call(operation, () -> etcd.kv().get(k));
+    GetResponse r = etcd.read(operation, () -> etcd.kv().get(k));
     return r.getKvs().isEmpty() ? Optional.empty() : Optional.of(r.getKvs().get(0));
   }
 
@@ -281,7 +283,7 @@ public final class ClusterStore implements Storage {
   public long keyCount() {
     try {
       ByteSequence prefix = layout.metaPrefix();
-      return etcd.call(
+      return etcd.read(
               "count",
               () ->
                   etcd.kv()
