@@ -155,12 +155,7 @@ public final class BlobCollector implements AutoCloseable {
               }
             });
     Set<String> intents = new HashSet<>();
-    String uploadPrefix = layout.uploadPrefix().toString(UTF_8);
-    etcd.scan(
-        layout.uploadPrefix(),
-        x,
-        true,
-        kv -> intents.add(kv.getKey().toString(UTF_8).substring(uploadPrefix.length())));
+    etcd.scan(layout.uploadPrefix(), x, true, kv -> intents.add(layout.uploadIdOf(kv.getKey())));
 
     // (3) candidates; (4) delete those that were candidates at least grace ago
     Set<String> stillCandidates = new HashSet<>();

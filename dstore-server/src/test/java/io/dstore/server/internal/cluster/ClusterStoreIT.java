@@ -280,4 +280,59 @@ class ClusterStoreIT {
       assertThat(store.keyCount()).isGreaterThanOrEqualTo(32);
     }
   }
+
+  @Test
+  void aStartedCollectorReclaimsTheObjectOfADeletedKeyOnItsOwn() throws Exception {
+    ClusterConfig config =
+        cluster.config(b -> b.inlineThreshold(1024).collectorInterval(Duration.ofMillis(200)));
+    java.util.concurrent.ScheduledExecutorService scheduler =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    try (ClusterStore store = cluster.open(config);
+        BlobCollector collector =
+            new BlobCollector(store, scheduler, java.time.Clock.systemUTC())) {
+      put(store, "kept", new byte[2 * MIB]);
+      put(store, "deleted", new byte[2 * MIB]);
+      store.delete("deleted".getBytes(UTF_8));
+      collector.start();
+      io.dstore.testing.Await.until(
+          "the deleted key's object to be collected",
+          Duration.ofSeconds(30),
+          () -> {
+            try {
+              return store.blobs().list().size() == 1;
+            } catch (IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          });
+      assertThat(store.blobs().list().get(0).name()).isEqualTo(store.referencedObjects().get(0));
+      assertThat(read(store, "kept")).hasSize(2 * MIB);
+    } finally {
+      scheduler.shutdownNow();
+    }
+  }
+
+  @Test
+  void everyEtcdAndS3CallIsTimedByOperation() throws Exception {
+    try (ClusterStore store = cluster.open(cluster.config(b -> b.inlineThreshold(1024)))) {
+      for (int i = 0; i < 200; i++) {
+        put(store, "small-" + i, new byte[100]);
+        store.stat(("small-" + i).getBytes(UTF_8));
+      }
+      for (int i = 0; i < 5; i++) {
+        put(store, "large-" + i, new byte[2 * MIB]);
+        assertThat(read(store, "large-" + i)).hasSize(2 * MIB);
+      }
+      java.util.Map<String, ClusterStats.Timer> timers = store.stats().timers();
+      assertThat(timers.get("etcd.commit").count()).isEqualTo(205);
+      assertThat(timers.get("etcd.get").count()).isGreaterThanOrEqualTo(205);
+      assertThat(timers.get("etcd.put-intent").count()).isEqualTo(5);
+      assertThat(timers.get("s3.put").count()).isEqualTo(5);
+      assertThat(timers.get("s3.get").count()).isGreaterThanOrEqualTo(5);
+      for (var e : timers.entrySet()) {
+        ClusterStats.Timer t = e.getValue();
+        assertThat(t.maxNanos()).as(e.getKey()).isGreaterThanOrEqualTo(t.totalNanos() / t.count());
+        System.out.println("cluster store " + e.getKey() + ": " + t);
+      }
+    }
+  }
 }
