@@ -422,10 +422,15 @@ public final class ClusterStore implements Storage {
 
     /** Registers the intent, then (and only then) may bytes go to S3. */
     private void startS3() throws IOException {
+      long lease = gatewayLease.getAsLong();
+      if (lease == 0) {
+        // an intent without a lease would outlive a crash of this gateway, and keep its bytes
+        throw new IOException("no etcd lease for this gateway yet: cannot upload to S3");
+      }
       String id = Blobs.newUploadId();
       String name = blobs.objectName(id);
       ByteSequence intent = layout.upload(id);
-      long lease = gatewayLease.getAsLong();
+      uploadId = id; // set first: if the put's answer is lost, abort() still deletes the intent
       etcd.call(
           "put-intent",
           () ->
@@ -434,7 +439,6 @@ public final class ClusterStore implements Storage {
                       intent,
                       ByteSequence.from(name, UTF_8),
                       PutOption.builder().withLeaseId(lease).build()));
-      uploadId = id;
       writer = blobs.writer(name, declaredSize);
       writer.write(small, 0, smallLength);
       small = null;
@@ -553,8 +557,8 @@ public final class ClusterStore implements Storage {
       small = null;
       if (writer != null) {
         writer.abort();
-        dropIntent();
       }
+      dropIntent(); // also when the intent's put failed in transit
     }
   }
 

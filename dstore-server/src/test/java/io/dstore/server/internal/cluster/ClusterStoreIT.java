@@ -335,4 +335,23 @@ class ClusterStoreIT {
       }
     }
   }
+
+  @Test
+  void withoutAGatewayLeaseLargeUploadsAreRefusedAndSmallOnesWork() throws Exception {
+    ClusterConfig config = cluster.config(b -> b.inlineThreshold(1024));
+    try (ClusterClients clients = ClusterClients.open(config, cluster.credentials());
+        ClusterStore store =
+            new ClusterStore(
+                clients.etcd(),
+                clients.s3(),
+                config,
+                new EtcdLayout(config.etcdPrefix()),
+                () -> 0)) {
+      assertThatThrownBy(() -> put(store, "large", new byte[2 * MIB]))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("no etcd lease");
+      assertThat(put(store, "small", new byte[10]).size()).isEqualTo(10);
+      assertThat(store.blobs().list()).isEmpty();
+    }
+  }
 }
