@@ -529,6 +529,9 @@ public final class ClusterStore implements Storage {
       if (!existing.isEmpty()) {
         throw new KeyExistsException(infoOf(existing.get(0)));
       }
+      if (closed) { // a standalone store revokes its lease when closed: that is why
+        throw etcd.closedException();
+      }
       throw new IOException(
           "upload expired: its intent "
               + layout.upload(uploadId).toString(UTF_8)
