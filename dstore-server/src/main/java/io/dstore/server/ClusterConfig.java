@@ -33,6 +33,7 @@ import org.jspecify.annotations.Nullable;
  * @param collectorInterval how often the collector runs
  * @param leaseTtl TTL of a gateway's etcd lease
  * @param statsMaxAge how stale {@code valueBytes()} may be (it scans every key); zero: exact
+ * @param etcdTimeout the longest one etcd call may take, retries of reads included
  */
 public record ClusterConfig(
     List<URI> etcdEndpoints,
@@ -50,7 +51,8 @@ public record ClusterConfig(
     Duration collectorGrace,
     Duration collectorInterval,
     Duration leaseTtl,
-    Duration statsMaxAge) {
+    Duration statsMaxAge,
+    Duration etcdTimeout) {
 
   public static final int KIB = 1024;
   public static final int MIB = 1024 * KIB;
@@ -75,6 +77,7 @@ public record ClusterConfig(
     requireNonNull(collectorInterval);
     requireNonNull(leaseTtl);
     requireNonNull(statsMaxAge);
+    requireNonNull(etcdTimeout);
   }
 
   public static Builder builder() {
@@ -208,6 +211,7 @@ public record ClusterConfig(
     private Duration collectorInterval = Duration.ofMinutes(1);
     private Duration leaseTtl = Duration.ofSeconds(10);
     private Duration statsMaxAge = Duration.ofSeconds(10);
+    private Duration etcdTimeout = Duration.ofSeconds(20);
 
     private Builder() {}
 
@@ -327,6 +331,15 @@ public record ClusterConfig(
       return this;
     }
 
+    /** The longest one etcd call may take, retries of reads included (default 20 s). */
+    public Builder etcdTimeout(Duration timeout) {
+      if (timeout.compareTo(Duration.ofMillis(100)) < 0) {
+        throw new IllegalArgumentException("etcd timeout must be at least 100 ms: " + timeout);
+      }
+      this.etcdTimeout = timeout;
+      return this;
+    }
+
     /**
      * @throws IllegalArgumentException if etcd endpoints or the bucket are missing, endpoints mix
      *     http and https, a TLS file is missing or unreadable, or a client cert comes without key
@@ -374,7 +387,8 @@ public record ClusterConfig(
           collectorGrace,
           collectorInterval,
           leaseTtl,
-          statsMaxAge);
+          statsMaxAge,
+          etcdTimeout);
     }
 
     private static String defaultRegion() {

@@ -45,8 +45,10 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * (a restart) only restarts the grace.
  *
  * <p>Multipart uploads: one is aborted when its intent is gone at X (the same argument: it can
- * never be committed) and it was started more than {@code grace} ago. S3 needs ListMultipartUploads
- * for this; a store that lacks it (answers 501) is logged once and skipped.
+ * never be committed) and was already so in a pass at least {@code grace} ago. Its age is measured
+ * on the collector's clock from that first pass, not from S3's "initiated" time, whose clock may
+ * differ from ours. S3 needs ListMultipartUploads for this (s3proxy 2.6.0 with the filesystem
+ * provider has it); a store that lacks it (answers 501) is logged once and skipped.
  *
  * <p>Several gateways may run collectors at once: every step is idempotent (deleting a deleted
  * object or aborting an aborted upload succeeds), so no election is needed; each gateway runs its
@@ -153,12 +155,7 @@ public final class BlobCollector implements AutoCloseable {
               }
             });
     Set<String> intents = new HashSet<>();
-    String uploadPrefix = layout.uploadPrefix().toString(UTF_8);
-    etcd.scan(
-        layout.uploadPrefix(),
-        x,
-        true,
-        kv -> intents.add(kv.getKey().toString(UTF_8).substring(uploadPrefix.length())));
+    etcd.scan(layout.uploadPrefix(), x, true, kv -> intents.add(layout.uploadIdOf(kv.getKey())));
 
     // (3) candidates; (4) delete those that were candidates at least grace ago
     Set<String> stillCandidates = new HashSet<>();
@@ -186,8 +183,7 @@ public final class BlobCollector implements AutoCloseable {
       String tag = "multipart:" + upload.multipartId();
       stillCandidates.add(tag);
       Instant since = candidates.putIfAbsent(tag, now);
-      boolean old = upload.initiated() == null || !upload.initiated().plus(grace).isAfter(now);
-      if (since != null && !since.plus(grace).isAfter(now) && old) {
+      if (since != null && !since.plus(grace).isAfter(now)) {
         blobs.abortMultipart(upload.name(), upload.multipartId());
         candidates.remove(tag);
         stillCandidates.remove(tag);

@@ -259,10 +259,10 @@ final class Blobs {
   }
 
   /**
-   * Streams one object up: bytes are gathered into parts of {@code partSize}; the first full part
-   * starts a multipart upload. An object that ends within its first part goes up as one PutObject
-   * at {@link #finish}. Nothing of it is visible in S3 before {@link #finish}; {@link #abort}
-   * aborts the multipart upload. One writer; not thread-safe.
+   * Streams one object up: bytes are gathered into parts of {@code partSize}, each sent as soon as
+   * it is full; the first full part starts a multipart upload. An object that ends within its first
+   * part goes up as one PutObject at {@link #finish}. Nothing of it is visible in S3 before {@link
+   * #finish}; {@link #abort} aborts the multipart upload. One writer; not thread-safe.
    */
   final class Writer {
     private final String name;
@@ -294,9 +294,6 @@ final class Blobs {
 
     void write(byte[] bytes, int offset, int count) throws IOException {
       while (count > 0) {
-        if (length == partSize) {
-          flushPart();
-        }
         if (length == part.length) {
           part = java.util.Arrays.copyOf(part, Math.min(partSize, part.length * 2));
         }
@@ -306,14 +303,14 @@ final class Blobs {
         offset += n;
         count -= n;
         written += n;
+        if (length == partSize) {
+          flushPart(); // at once: bytes held are in S3, not in this heap
+        }
       }
     }
 
     void write(ByteBuffer bytes) throws IOException {
       while (bytes.hasRemaining()) {
-        if (length == partSize) {
-          flushPart();
-        }
         if (length == part.length) {
           part = java.util.Arrays.copyOf(part, Math.min(partSize, part.length * 2));
         }
@@ -321,6 +318,9 @@ final class Blobs {
         bytes.get(part, length, n);
         length += n;
         written += n;
+        if (length == partSize) {
+          flushPart();
+        }
       }
     }
 

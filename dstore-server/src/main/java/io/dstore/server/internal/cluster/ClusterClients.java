@@ -9,6 +9,7 @@ import java.time.Duration;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
@@ -52,9 +53,15 @@ public final class ClusterClients implements AutoCloseable {
    * @throws IOException if a TLS file cannot be loaded
    */
   public static ClusterClients open(ClusterConfig config) throws IOException {
+    return open(config, DefaultCredentialsProvider.builder().build());
+  }
+
+  /** As {@link #open(ClusterConfig)}, with S3 credentials from {@code credentials}. */
+  public static ClusterClients open(ClusterConfig config, AwsCredentialsProvider credentials)
+      throws IOException {
     Client etcd = etcdClient(config);
     try {
-      return new ClusterClients(config, etcd, s3Client(config));
+      return new ClusterClients(config, etcd, s3Client(config, credentials));
     } catch (RuntimeException e) {
       etcd.close();
       throw e;
@@ -86,10 +93,10 @@ public final class ClusterClients implements AutoCloseable {
     return builder.build();
   }
 
-  static S3Client s3Client(ClusterConfig config) {
+  static S3Client s3Client(ClusterConfig config, AwsCredentialsProvider credentials) {
     S3ClientBuilder builder =
         S3Client.builder()
-            .credentialsProvider(DefaultCredentialsProvider.builder().build())
+            .credentialsProvider(credentials)
             .region(Region.of(config.region()))
             .forcePathStyle(config.pathStyle())
             // S3-compatible stores differ in the checksums they understand; SHA-256 is ours.

@@ -31,6 +31,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -107,7 +109,9 @@ public final class ClusterStore implements Storage {
     this.layout = layout;
     this.gatewayLease = gatewayLeaseId;
     this.stats = stats;
-    this.etcd = new EtcdCalls(etcd.getKVClient(), cfg.etcdEndpoints(), stats, () -> closed);
+    this.etcd =
+        new EtcdCalls(
+            etcd.getKVClient(), cfg.etcdEndpoints(), cfg.etcdTimeout(), stats, () -> closed);
     this.blobs = new Blobs(s3, cfg, stats);
     this.owned = owned;
   }
@@ -117,7 +121,13 @@ public final class ClusterStore implements Storage {
    * so its uploads' intents vanish as a killed gateway's would); for tests and tools.
    */
   public static ClusterStore openStandalone(ClusterConfig cfg) throws IOException {
-    ClusterClients clients = ClusterClients.open(cfg);
+    return openStandalone(cfg, DefaultCredentialsProvider.builder().build());
+  }
+
+  /** As {@link #openStandalone(ClusterConfig)}, with S3 credentials from {@code credentials}. */
+  public static ClusterStore openStandalone(ClusterConfig cfg, AwsCredentialsProvider credentials)
+      throws IOException {
+    ClusterClients clients = ClusterClients.open(cfg, credentials);
     try {
       long lease =
           clients
@@ -204,7 +214,7 @@ public final class ClusterStore implements Storage {
 
   private Optional<KeyValue> getMeta(byte[] key, String operation) throws IOException {
     ByteSequence k = layout.meta(key);
-    GetResponse r = etcd.call(operation, () -> etcd.kv().get(k));
+    GetResponse r = etcd.read(operation, () -> etcd.kv().get(k));
     return r.getKvs().isEmpty() ? Optional.empty() : Optional.of(r.getKvs().get(0));
   }
 
@@ -274,7 +284,7 @@ public final class ClusterStore implements Storage {
   public long keyCount() {
     try {
       ByteSequence prefix = layout.metaPrefix();
-      return etcd.call(
+      return etcd.read(
               "count",
               () ->
                   etcd.kv()
@@ -413,10 +423,15 @@ public final class ClusterStore implements Storage {
 
     /** Registers the intent, then (and only then) may bytes go to S3. */
     private void startS3() throws IOException {
+      long lease = gatewayLease.getAsLong();
+      if (lease == 0) {
+        // an intent without a lease would outlive a crash of this gateway, and keep its bytes
+        throw new IOException("no etcd lease for this gateway yet: cannot upload to S3");
+      }
       String id = Blobs.newUploadId();
       String name = blobs.objectName(id);
       ByteSequence intent = layout.upload(id);
-      long lease = gatewayLease.getAsLong();
+      uploadId = id; // set first: if the put's answer is lost, abort() still deletes the intent
       etcd.call(
           "put-intent",
           () ->
@@ -425,7 +440,6 @@ public final class ClusterStore implements Storage {
                       intent,
                       ByteSequence.from(name, UTF_8),
                       PutOption.builder().withLeaseId(lease).build()));
-      uploadId = id;
       writer = blobs.writer(name, declaredSize);
       writer.write(small, 0, smallLength);
       small = null;
@@ -516,6 +530,9 @@ public final class ClusterStore implements Storage {
       if (!existing.isEmpty()) {
         throw new KeyExistsException(infoOf(existing.get(0)));
       }
+      if (closed) { // a standalone store revokes its lease when closed: that is why
+        throw etcd.closedException();
+      }
       throw new IOException(
           "upload expired: its intent "
               + layout.upload(uploadId).toString(UTF_8)
@@ -544,8 +561,8 @@ public final class ClusterStore implements Storage {
       small = null;
       if (writer != null) {
         writer.abort();
-        dropIntent();
       }
+      dropIntent(); // also when the intent's put failed in transit
     }
   }
 

@@ -23,7 +23,7 @@ import java.util.function.Supplier;
  * closed, when it is). Also pages through a prefix at one revision. Thread-safe.
  */
 final class EtcdCalls {
-  /** The longest one call may take; etcd re-elects a leader within a few seconds. */
+  /** The longest a lease grant may take. */
   static final Duration DEADLINE = Duration.ofSeconds(20);
 
   private static final int PAGE = 500;
@@ -32,9 +32,12 @@ final class EtcdCalls {
   private final String where;
   private final ClusterStats stats;
   private final BooleanSupplier closed;
+  private final Duration timeout;
 
-  EtcdCalls(KV kv, List<URI> endpoints, ClusterStats stats, BooleanSupplier closed) {
+  EtcdCalls(
+      KV kv, List<URI> endpoints, Duration timeout, ClusterStats stats, BooleanSupplier closed) {
     this.kv = kv;
+    this.timeout = timeout;
     this.where = "etcd (" + String.join(",", endpoints.stream().map(URI::toString).toList()) + ")";
     this.stats = stats;
     this.closed = closed;
@@ -53,12 +56,46 @@ final class EtcdCalls {
   }
 
   /**
-   * Runs {@code call} and waits for its answer.
+   * Runs the read {@code call}, again after a failure (a leader election, a member gone: jetcd's
+   * own retries do not cover every case), until it succeeds or the timeout has passed. Only for
+   * calls that change nothing.
+   */
+  <T> T read(String operation, Supplier<CompletableFuture<T>> call) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long pause = 50;
+    while (true) {
+      long left = deadline - System.nanoTime();
+      try {
+        return call(operation, call, Duration.ofNanos(Math.max(left, 1)));
+      } catch (InterruptedIOException e) {
+        throw e;
+      } catch (IOException e) {
+        if (closed.getAsBoolean() || deadline - System.nanoTime() <= pause * 1_000_000) {
+          throw e;
+        }
+        try {
+          Thread.sleep(pause); // a backoff between retries, not a synchronisation
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+        pause = Math.min(pause * 2, 1000);
+      }
+    }
+  }
+
+  /**
+   * Runs {@code call} once and waits for its answer.
    *
-   * @throws IOException if the store is closed, etcd failed or did not answer within {@link
-   *     #DEADLINE}; for a write, whether it happened is then unknown
+   * @throws IOException if the store is closed, etcd failed or did not answer within the timeout;
+   *     for a write, whether it happened is then unknown
    */
   <T> T call(String operation, Supplier<CompletableFuture<T>> call) throws IOException {
+    return call(operation, call, timeout);
+  }
+
+  private <T> T call(String operation, Supplier<CompletableFuture<T>> call, Duration limit)
+      throws IOException {
     if (closed.getAsBoolean()) {
       throw closedException();
     }
@@ -67,7 +104,7 @@ final class EtcdCalls {
     CompletableFuture<T> future = null;
     try {
       future = call.get();
-      T result = future.get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+      T result = future.get(limit.toNanos(), TimeUnit.NANOSECONDS);
       failed = false;
       return result;
     } catch (ExecutionException e) {
@@ -89,7 +126,7 @@ final class EtcdCalls {
         throw closedException();
       }
       throw new IOException(
-          where + " did not answer " + operation + " within " + DEADLINE.toSeconds() + " s", e);
+          where + " did not answer " + operation + " within " + limit.toMillis() + " ms", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       if (future != null) {
@@ -133,7 +170,7 @@ final class EtcdCalls {
         option.withRevision(at);
       }
       ByteSequence start = from;
-      GetResponse page = call("scan", () -> kv.get(start, option.build()));
+      GetResponse page = read("scan", () -> kv.get(start, option.build()));
       if (at == 0) {
         at = page.getHeader().getRevision();
       }

@@ -24,8 +24,10 @@ import java.util.Base64;
  *       confirmed by that gateway's Locals (decimal)</td><td>that gateway's</td></tr>
  *   <tr><td>{@code r/<request id>}</td><td>the answer of a completed delete, for retries</td>
  *       <td>a records lease (10 minutes)</td></tr>
- *   <tr><td>{@code u/<upload id>}</td><td>an upload in progress, whose S3 object the collector
- *       must keep</td><td>the uploading gateway's</td></tr>
+ *   *   <tr><td>{@code u/<upload id>}</td><td>an upload in progress, whose S3 object the collector
+ *       must keep; the value is the object's name. Put before the first byte goes to S3, deleted by
+ *       the commit's txn (which requires it), never put again</td><td>the uploading gateway's</td>
+ *       </tr>
  * </table>
  *
  * <p>{@code <key>} and {@code <request id>} are the raw bytes in unpadded base64url, so any key
@@ -115,6 +117,12 @@ public final class EtcdLayout {
       return B64D.decode(s.substring(prefix.length() + 2));
     }
     return null;
+  }
+
+  /** The upload id of a {@code u/} etcd key, or null for any other etcd key. */
+  public String uploadIdOf(ByteSequence etcdKey) {
+    String s = etcdKey.toString(UTF_8);
+    return s.startsWith(prefix + "u/") ? s.substring(prefix.length() + 2) : null;
   }
 
   /** The gateway id of a {@code g/} or {@code a/} etcd key, or null for any other etcd key. */
