@@ -115,7 +115,8 @@ final class EtcdCalls {
       if (String.valueOf(cause.getMessage()).contains("database space exceeded")) {
         // etcd's NOSPACE alarm: its quota is reached; deletes and reads still work
         throw new io.dstore.server.internal.NoSpaceException(
-            where + " is out of space (its backend quota; see docs/operations.md): "
+            where
+                + " is out of space (its backend quota; see docs/operations.md): "
                 + cause.getMessage(),
             cause);
       }

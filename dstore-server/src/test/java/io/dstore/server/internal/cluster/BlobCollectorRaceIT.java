@@ -3,6 +3,7 @@ package io.dstore.server.internal.cluster;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dstore.server.ClusterConfig;
 import io.dstore.server.KeyExistsException;
 import io.dstore.server.Storage;
 import io.dstore.server.ValuePattern;

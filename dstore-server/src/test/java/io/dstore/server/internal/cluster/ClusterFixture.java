@@ -1,5 +1,6 @@
 package io.dstore.server.internal.cluster;
 
+import io.dstore.server.ClusterConfig;
 import io.dstore.testing.EtcdCluster;
 import io.dstore.testing.S3Proxy;
 import java.io.IOException;

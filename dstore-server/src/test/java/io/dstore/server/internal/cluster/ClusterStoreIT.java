@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.dstore.server.ClusterConfig;
 import io.dstore.server.KeyExistsException;
 import io.dstore.server.Storage;
 import io.dstore.server.StoredInfo;

@@ -166,6 +166,50 @@ class GatewaysIT {
   }
 
   @Test
+  void aGatewaysMetricsShowItsFencingWatchPeersAndEtcdAndS3Latency() throws Exception {
+    gateway();
+    GlobalServer g =
+        GlobalServer.builder()
+            .listen("127.0.0.1", 0)
+            .lease(LEASE)
+            .metricsListen("127.0.0.1", 0)
+            .cluster(config(etcd.endpointsCsv()))
+            .build()
+            .start();
+    open.add(g);
+    stub(g).put(PutRequest.newBuilder().setKey(bytes("m")).setValue(random(5000)).build());
+    String url = "http://127.0.0.1:" + g.metricsPort() + "/metrics";
+
+    Await.until(
+        "the gateway grants leases and sees its peer",
+        Duration.ofSeconds(30),
+        () -> {
+          String page = metrics(url);
+          return page.contains("dstore_gateway_granting 1.0")
+              && page.contains("dstore_gateway_peers 2.0");
+        });
+    String body = metrics(url);
+
+    assertThat(body)
+        .contains("dstore_gateway_watch_revision ")
+        .contains("dstore_gateway_watch_lag_revisions ")
+        .contains("dstore_gateway_watch_lag_seconds ")
+        .contains("dstore_gateway_deletes_waiting_for ")
+        .containsPattern(
+            "dstore_cluster_calls_seconds_count\\{operation=\"[a-z_.]+\",system=\"etcd\"}")
+        .containsPattern(
+            "dstore_cluster_calls_seconds_count\\{operation=\"[a-z_.]+\",system=\"s3\"}");
+  }
+
+  private static String metrics(String url) {
+    try {
+      return io.dstore.testing.MetricsPage.fetch(url).body();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
   void everyGatewayOfAClusterGivesLocalsTheSameIncarnation() throws Exception {
     JoinResponse j1 = stub(gateway()).join(JoinRequest.getDefaultInstance());
     JoinResponse j2 = stub(gateway()).join(JoinRequest.getDefaultInstance());
