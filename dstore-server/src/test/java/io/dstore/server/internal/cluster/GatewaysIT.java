@@ -236,8 +236,10 @@ class GatewaysIT {
     // Unacknowledged, with its lease renewed: the delete must wait.
     local.renewUntilLeased();
     assertThat(delete).isNotDone();
-    GetResponse during = stub(b).get(GetRequest.newBuilder().setKey(bytes("k")).build());
+    // Gateway a has seen the mark (it told its Local): its reads flag the value, not to be cached.
+    GetResponse during = stub(a).get(GetRequest.newBuilder().setKey(bytes("k")).build());
     assertThat(during.getDeleting()).isTrue();
+    assertThat(during.getValue()).isEqualTo(bytes("v"));
 
     local.ack(invalidation.getInvalidation().getSeq());
     DeleteResponse done = delete.get(30, TimeUnit.SECONDS);
