@@ -220,10 +220,17 @@ public final class GlobalServer implements AutoCloseable {
               timers,
               callbacks,
               metrics);
-      Deletes deletes =
-          cluster != null
-              ? cluster.start(hub, config.coherence, coordinator, callbacks, config.wallClock)
-              : coordinator;
+      Deletes deletes = coordinator;
+      if (cluster != null) {
+        try {
+          deletes = cluster.start(hub, config.coherence, coordinator, callbacks, config.wallClock);
+        } catch (IOException | RuntimeException e) {
+          closed = true;
+          closeQuietly();
+          throw new StoreUnavailableException(
+              "cannot join the cluster store: " + e.getMessage(), e);
+        }
+      }
       service =
           new GlobalService(
               storage,

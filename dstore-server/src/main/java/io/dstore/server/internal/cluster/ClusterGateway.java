@@ -109,7 +109,7 @@ public final class ClusterGateway implements AutoCloseable {
         nanoClock,
         timers,
         gateway.clusterId(),
-        gateway.startRevision(),
+        gateway.replayFloor(),
         gateway.fence());
   }
 
@@ -123,10 +123,12 @@ public final class ClusterGateway implements AutoCloseable {
       Coherence coherence,
       DeleteCoordinator localWaits,
       Executor executor,
-      InstantSource wallClock) {
+      InstantSource wallClock)
+      throws IOException {
     deletes =
         new ClusterDeletes(clients.etcd(), layout, gateway, store, coherence, executor, nanoClock);
     gateway.run(hub, localWaits, deletes, coherence);
+    gateway.awaitJoined(Duration.ofSeconds(30));
     collector = new BlobCollector(store, collectorThread, wallClock);
     collector.start();
     return deletes;

@@ -87,6 +87,16 @@ public final class Gateway implements AutoCloseable {
   private final String id = UUID.randomUUID().toString();
   private final String clusterId;
   private final long startRevision;
+
+  /**
+   * How far back before joining the watch starts, in revisions: the events in between are applied
+   * again (ending in the state of the snapshot) so that the replay log holds the invalidations of
+   * that stretch of etcd's history, and a Local moving here from another gateway is replayed what
+   * it missed instead of revalidating. etcd's compaction may cut it shorter.
+   */
+  static final long HISTORY_REVISIONS = 10_000;
+
+  private final long watchStart;
   private final Duration etcdLeaseTtl;
   private final long localLeaseNanos;
   private final Duration heartbeat;
@@ -147,6 +157,7 @@ public final class Gateway implements AutoCloseable {
     this.layout = layout;
     this.clusterId = clusterId;
     this.startRevision = startRevision;
+    this.watchStart = Math.max(0, startRevision - HISTORY_REVISIONS);
     this.etcdLeaseTtl = etcdLeaseTtl;
     this.localLeaseNanos = localLease.toNanos();
     this.heartbeat = Duration.ofMillis(Math.max(100, localLease.toMillis() / 4));
@@ -162,7 +173,7 @@ public final class Gateway implements AutoCloseable {
     // The watch must have confirmed a catch-up within two Local leases (at least 2 s) to grant.
     long stall = Math.max(2 * localLeaseNanos, TimeUnit.SECONDS.toNanos(2));
     this.fence = new GatewayFence(stall, TimeUnit.MILLISECONDS.toNanos(200));
-    this.appliedRevision = startRevision;
+    this.appliedRevision = watchStart;
     this.publishedAck = startRevision;
   }
 
@@ -254,7 +265,7 @@ public final class Gateway implements AutoCloseable {
     scheduler.scheduleWithFixedDelay(
         guarded("heartbeat", () -> writeAck(true)), 0, heartbeat.toNanos(), TimeUnit.NANOSECONDS);
     scheduler.scheduleWithFixedDelay(
-        guarded("sweep", () -> applier.execute(deletes::sweepOrphanMarks)), 5, 5, TimeUnit.SECONDS);
+        guarded("sweep", () -> onApplier(deletes::sweepOrphanMarks)), 5, 5, TimeUnit.SECONDS);
   }
 
   /** A periodic task that survives its own failures (a thrown exception would end its schedule). */
@@ -286,9 +297,12 @@ public final class Gateway implements AutoCloseable {
     return clusterId;
   }
 
-  /** The revision this gateway's watch started after: its replay log's floor. */
-  public long startRevision() {
-    return startRevision;
+  /**
+   * The revision this gateway's watch starts after: its replay log's floor, some history before the
+   * revision it joined at.
+   */
+  public long replayFloor() {
+    return watchStart;
   }
 
   public String id() {
@@ -469,10 +483,55 @@ public final class Gateway implements AutoCloseable {
                 layout.all(),
                 option,
                 Watch.listener(
-                    response -> applier.execute(() -> apply(response)),
-                    error -> applier.execute(() -> watchFailed(error)),
-                    () -> applier.execute(() -> watchFailed(null))));
+                    response -> onApplier(() -> apply(response)),
+                    error -> onApplier(() -> watchFailed(error)),
+                    () -> onApplier(() -> watchFailed(null))));
   }
+
+  /** Runs {@code task} on the applier thread, unless this gateway has closed. */
+  private void onApplier(Runnable task) {
+    if (closed) {
+      return;
+    }
+    try {
+      applier.execute(task);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closing: the watch's last words are of no interest
+    }
+  }
+
+  /**
+   * Waits until the watch has applied every event up to the revision this gateway joined at (the
+   * history before it included), so that its replay log is complete before any Local subscribes.
+   *
+   * @throws IOException if that takes longer than {@code timeout}
+   */
+  public void awaitJoined(Duration timeout) throws IOException {
+    long deadline = nanoClock.getAsLong() + timeout.toNanos();
+    try {
+      synchronized (joinedLock) {
+        while (appliedRevision < startRevision) {
+          long left = deadline - nanoClock.getAsLong();
+          if (left <= 0) {
+            throw new IOException(
+                "the gateway's etcd watch did not reach revision "
+                    + startRevision
+                    + " within "
+                    + timeout.toSeconds()
+                    + " s (at "
+                    + appliedRevision
+                    + ")");
+          }
+          joinedLock.wait(Math.max(1, Math.min(100, left / 1_000_000)));
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while joining the cluster");
+    }
+  }
+
+  private final Object joinedLock = new Object();
 
   private void watchFailed(Throwable error) {
     if (closed) {
@@ -496,6 +555,18 @@ public final class Gateway implements AutoCloseable {
 
   /** Events in (appliedRevision, compactedRevision) are lost: see the class comment. */
   private void compacted(long compactedRevision) {
+    if (appliedRevision < startRevision) {
+      // Still reading the history before joining: no lease was granted yet (that needs a write
+      // of ours back through the watch), so nobody missed anything; the log just starts later.
+      log.info(
+          "gateway {}: etcd's history starts at revision {}; replay log starts there",
+          id,
+          compactedRevision);
+      hub.resetFloor(compactedRevision - 1);
+      appliedRevision = Math.max(appliedRevision, compactedRevision - 1);
+      watchFrom(compactedRevision);
+      return;
+    }
     log.warn(
         "gateway {}: etcd compacted revisions up to {}, past this gateway's {}: its Locals resync",
         id,
@@ -542,6 +613,9 @@ public final class Gateway implements AutoCloseable {
     ClusterDeletes d = deletes;
     if (d != null) {
       d.viewAdvanced();
+    }
+    synchronized (joinedLock) {
+      joinedLock.notifyAll();
     }
   }
 

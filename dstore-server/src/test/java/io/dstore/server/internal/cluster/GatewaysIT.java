@@ -342,6 +342,49 @@ class GatewaysIT {
     assertThat(invalidation.getInvalidation().getSeq()).isEqualTo(deleted.getSeq());
   }
 
+  @Test
+  void aLocalMovingToAGatewayThatJoinedLaterIsReplayedWhatItMissedFromEtcdsHistory()
+      throws Exception {
+    GlobalServer a = gateway();
+    GlobalGrpc.GlobalBlockingStub sa = stub(a);
+    sa.put(PutRequest.newBuilder().setKey(bytes("k1")).setValue(bytes("v")).build());
+    sa.put(PutRequest.newBuilder().setKey(bytes("k2")).setValue(bytes("v")).build());
+    JoinResponse joined = sa.join(JoinRequest.getDefaultInstance());
+    long seenBefore = sa.delete(DeleteRequest.newBuilder().setKey(bytes("k1")).build()).getSeq();
+    long missed = sa.delete(DeleteRequest.newBuilder().setKey(bytes("k2")).build()).getSeq();
+
+    GlobalServer b = gateway(); // joins after both deletes
+    FakeLocal moved =
+        FakeLocal.hello(b, joined.getLocalId(), joined.getIncarnation(), seenBefore, open);
+
+    Event welcome = moved.next(Event.KindCase.WELCOME);
+    Event replayed = moved.nextAny();
+    assertThat(welcome.getWelcome().getReplayFrom()).isEqualTo(seenBefore);
+    assertThat(replayed.getKindCase()).isEqualTo(Event.KindCase.INVALIDATION);
+    assertThat(replayed.getInvalidation().getSeq()).isEqualTo(missed);
+    assertThat(replayed.getInvalidation().getKey()).isEqualTo(bytes("k2"));
+    assertThat(replayed.getInvalidation().getPreviousSeq()).isEqualTo(seenBefore);
+  }
+
+  @Test
+  void aLocalWhoseLastRevisionEtcdHasCompactedAwayIsToldToRevalidate() throws Exception {
+    GlobalServer a = gateway();
+    GlobalGrpc.GlobalBlockingStub sa = stub(a);
+    sa.put(PutRequest.newBuilder().setKey(bytes("c1")).setValue(bytes("v")).build());
+    JoinResponse joined = sa.join(JoinRequest.getDefaultInstance());
+    long old = sa.delete(DeleteRequest.newBuilder().setKey(bytes("c1")).build()).getSeq();
+    sa.put(PutRequest.newBuilder().setKey(bytes("c2")).setValue(bytes("v")).build());
+    long now = sa.delete(DeleteRequest.newBuilder().setKey(bytes("c2")).build()).getSeq();
+    etcd.etcdctl("compact", Long.toString(now));
+
+    GlobalServer b = gateway(); // its history starts at the compaction
+    FakeLocal behind = FakeLocal.hello(b, joined.getLocalId(), joined.getIncarnation(), old, open);
+
+    behind.next(Event.KindCase.WELCOME);
+    Event next = behind.nextAny();
+    assertThat(next.getKindCase()).isEqualTo(Event.KindCase.RESYNC);
+  }
+
   /** A Local reduced to its subscription: joins, renews on demand, acknowledges on demand. */
   static final class FakeLocal {
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
@@ -357,6 +400,21 @@ class GatewaysIT {
       open.add(ch::shutdownNow);
       JoinResponse joined =
           GlobalGrpc.newBlockingStub(ch).join(JoinRequest.newBuilder().setName("fake").build());
+      FakeLocal local =
+          hello(g, joined.getLocalId(), joined.getIncarnation(), joined.getSeq(), open);
+      local.next(Event.KindCase.WELCOME);
+      return local;
+    }
+
+    /** Subscribes as Local {@code localId} that applied everything up to {@code lastSeq}. */
+    static FakeLocal hello(
+        GlobalServer g,
+        String localId,
+        String incarnation,
+        long lastSeq,
+        List<AutoCloseable> open) {
+      ManagedChannel ch = NettyChannelBuilder.forTarget(g.address()).usePlaintext().build();
+      open.add(ch::shutdownNow);
       FakeLocal[] self = new FakeLocal[1];
       StreamObserver<SubscribeRequest> req =
           GlobalGrpc.newStub(ch)
@@ -379,13 +437,21 @@ class GatewaysIT {
             SubscribeRequest.newBuilder()
                 .setHello(
                     Hello.newBuilder()
-                        .setLocalId(joined.getLocalId())
-                        .setIncarnation(joined.getIncarnation())
-                        .setLastSeq(joined.getSeq()))
+                        .setLocalId(localId)
+                        .setIncarnation(incarnation)
+                        .setLastSeq(lastSeq))
                 .build());
       }
-      self[0].next(Event.KindCase.WELCOME);
       return self[0];
+    }
+
+    /** The next event, whatever its kind. */
+    Event nextAny() throws InterruptedException {
+      Event e = events.poll(30, TimeUnit.SECONDS);
+      if (e == null) {
+        throw new AssertionError("no event within 30 s");
+      }
+      return e;
     }
 
     /** The next event of {@code kind}, skipping others (heartbeats). */
