@@ -17,8 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The cluster store against the shared {@link Storage} contract, on a real 3-member etcd cluster
  * and a real s3proxy, with the default inline threshold (64 KiB): small values inline in etcd, the
- * suite's MiB-sized ones in S3 (multipart from 8 MiB on). {@link
- * ClusterStoreSmallInlineConformanceIT} runs it again with a 1 KiB threshold.
+ * suite's MiB-sized ones in S3 (multipart from 8 MiB on). (A second run with a 1 KiB threshold
+ * added little coverage for a minute of CI time; {@code ClusterStoreIT} and {@code
+ * BlobCollectorRaceIT} cover small values in S3.)
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ClusterStoreConformanceIT extends StorageConformanceTest {
