@@ -194,8 +194,8 @@ final class BenchContext implements AutoCloseable {
           h.close();
         }
       }
-      case CAFFEINE -> {
-        // nothing runs
+      case CAFFEINE, DSTORE_CLUSTER -> {
+        // nothing runs, or the scenario runs and stops it itself
       }
     }
   }

@@ -35,7 +35,7 @@ public final class Charts {
     List<Path> written = new ArrayList<>();
     for (Scenario s : Scenario.values()) {
       List<Result> rows = results.stream().filter(r -> r.scenario() == s).toList();
-      if (rows.isEmpty()) {
+      if (rows.isEmpty() || s == Scenario.CLUSTER) { // cluster: ratios in the table, no chart
         continue;
       }
       CategoryChart chart = chart(s, rows);
@@ -129,6 +129,7 @@ public final class Charts {
       case INVALIDATE -> "subscribed caching clients";
       case LARGE -> "one large value";
       case MIXED -> "16 threads, 1 KiB values, caches at 10% of the keys";
+      case CLUSTER -> "cluster measure";
     };
   }
 
@@ -139,6 +140,7 @@ public final class Charts {
       case INVALIDATE -> "N = " + r.locals();
       case LARGE -> ResultTable.size(r.valueSize());
       case MIXED -> "Zipf 0.99";
+      case CLUSTER -> String.valueOf(r.cluster().get("measure"));
     };
   }
 }

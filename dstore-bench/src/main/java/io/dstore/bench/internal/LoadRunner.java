@@ -151,7 +151,9 @@ final class LoadRunner {
                   stopEarly.countDown();
                 }
                 ops[index] = count;
-                lastEnd[index] = System.nanoTime(); // just after its last operation ended
+                // Just after its last operation ended; a thread whose operations all began in the
+                // warm-up (one longer than the warm-up itself) must not stretch the period.
+                lastEnd[index] = count > 0 ? System.nanoTime() : 0;
               },
               "bench-" + name + "-" + t);
       thread.setDaemon(true);

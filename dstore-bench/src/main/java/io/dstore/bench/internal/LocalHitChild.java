@@ -64,6 +64,8 @@ public final class LocalHitChild {
               yield handle.map("lh-" + runId);
             }
             case CAFFEINE -> new CaffeineClient(LocalHitScenario.CACHE_BYTES);
+            case DSTORE_CLUSTER ->
+                throw new IllegalArgumentException("local-hit does not run on the cluster store");
           };
       results = LocalHitScenario.measure(system, client, runId, warmup, measure, log);
     } finally {

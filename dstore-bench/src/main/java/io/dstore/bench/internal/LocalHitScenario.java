@@ -38,6 +38,7 @@ final class LocalHitScenario implements ScenarioRunner {
             case REDIS -> ctx.redis().map(r -> Integer.toString(r.port()));
             case HAZELCAST -> ctx.hazelcast().map(HazelcastTarget::endpoint);
             case CAFFEINE -> Optional.of("-");
+            case DSTORE_CLUSTER -> Optional.empty(); // the cluster scenario's own
           };
       ctx.with(
           Scenario.LOCAL_HIT,

@@ -3,6 +3,7 @@ package io.dstore.bench.internal;
 import static java.util.Objects.requireNonNull;
 
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -29,6 +30,9 @@ import java.util.TreeMap;
  * @param serverRssBytes resident memory of the server process, or null where it has none of its own
  * @param variant a label for a configuration kept out of the JSON, or null for the main one
  * @param extras extra table columns, sorted by name (name to formatted value); never in the JSON
+ * @param cluster the {@code cluster} scenario's own figures (name to a String or Number: what was
+ *     measured, gateways, ratios, failover gaps), written to the JSON as field {@code cluster} on
+ *     that scenario's rows only; empty for every other scenario
  */
 public record Result(
     Scenario scenario,
@@ -44,12 +48,48 @@ public record Result(
     Double bytesPerSecond,
     Long serverRssBytes,
     String variant,
-    Map<String, String> extras) {
+    Map<String, String> extras,
+    Map<String, Object> cluster) {
 
   public Result {
     requireNonNull(scenario, "scenario");
     requireNonNull(system, "system");
     extras = Collections.unmodifiableMap(new TreeMap<>(requireNonNull(extras, "extras")));
+    cluster = Collections.unmodifiableMap(new LinkedHashMap<>(requireNonNull(cluster, "cluster")));
+  }
+
+  /** A result without cluster figures (every scenario but {@code cluster}). */
+  public Result(
+      Scenario scenario,
+      SystemId system,
+      int threads,
+      long valueSize,
+      Integer locals,
+      double opsPerSecond,
+      Double p50Micros,
+      Double p99Micros,
+      Double p999Micros,
+      Double hitRatio,
+      Double bytesPerSecond,
+      Long serverRssBytes,
+      String variant,
+      Map<String, String> extras) {
+    this(
+        scenario,
+        system,
+        threads,
+        valueSize,
+        locals,
+        opsPerSecond,
+        p50Micros,
+        p99Micros,
+        p999Micros,
+        hitRatio,
+        bytesPerSecond,
+        serverRssBytes,
+        variant,
+        extras,
+        Map.of());
   }
 
   /** Whether this cell belongs in the JSON (the main configuration of its system). */

@@ -13,9 +13,11 @@ import java.util.Set;
  *
  * <p>The document is an array with one object per (scenario, system, parameters), each with exactly
  * the fields of {@link #FIELDS}, in that order; {@code null} where a figure is not meaningful. Only
- * {@link Result#inJson()} results are written. Numbers are written plainly (no exponent), rounded
- * to four decimals. The reader accepts any well-formed JSON of that shape and rejects objects with
- * missing or unknown fields, naming them. Stateless; thread-safe.
+ * {@link Result#inJson()} results are written. Rows of the {@code cluster} scenario have one more
+ * field, last: {@code cluster}, an object of its own figures ({@link Result#cluster()}). Numbers
+ * are written plainly (no exponent), rounded to four decimals. The reader accepts any well-formed
+ * JSON of that shape and rejects objects with missing or unknown fields, naming them. Stateless;
+ * thread-safe.
  */
 public final class ResultJson {
   /** The fields of every object, in the order written. */
@@ -33,6 +35,9 @@ public final class ResultJson {
           "hit_ratio",
           "bytes_per_s",
           "server_rss_bytes");
+
+  /** The extra field of {@code cluster} rows (and of no other). */
+  static final String CLUSTER_FIELD = "cluster";
 
   private ResultJson() {}
 
@@ -65,6 +70,9 @@ public final class ResultJson {
     fields.put("hit_ratio", r.hitRatio());
     fields.put("bytes_per_s", r.bytesPerSecond());
     fields.put("server_rss_bytes", r.serverRssBytes());
+    if (r.scenario() == Scenario.CLUSTER) {
+      fields.put(CLUSTER_FIELD, r.cluster());
+    }
     out.append('{');
     boolean first = true;
     for (Map.Entry<String, Object> e : fields.entrySet()) {
@@ -92,6 +100,17 @@ public final class ResultJson {
       out.append(n.longValue());
     } else if (v instanceof Boolean b) {
       out.append(b.booleanValue());
+    } else if (v instanceof Map<?, ?> m) {
+      out.append('{');
+      boolean first = true;
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        out.append(first ? "" : ", ");
+        first = false;
+        writeString(out, String.valueOf(e.getKey()));
+        out.append(": ");
+        writeValue(out, e.getValue());
+      }
+      out.append('}');
     } else {
       throw new IllegalArgumentException("cannot write a " + v.getClass().getName() + " as JSON");
     }
@@ -155,7 +174,16 @@ public final class ResultJson {
   }
 
   private static Result toResult(int index, Map<?, ?> m) {
-    Set<?> keys = m.keySet();
+    Set<?> keys = new java.util.LinkedHashSet<>(m.keySet());
+    Object cluster = m.get(CLUSTER_FIELD);
+    boolean clusterRow = "cluster".equals(m.get("scenario"));
+    if (clusterRow) {
+      if (!(cluster instanceof Map<?, ?>)) {
+        throw new IllegalArgumentException(
+            "element " + index + ": a cluster row needs an object field '" + CLUSTER_FIELD + "'");
+      }
+      keys.remove(CLUSTER_FIELD);
+    }
     List<String> missing = new ArrayList<>();
     for (String f : FIELDS) {
       if (!keys.contains(f)) {
@@ -187,10 +215,17 @@ public final class ResultJson {
           optionalDouble(m, "bytes_per_s"),
           m.get("server_rss_bytes") == null ? null : number(m, "server_rss_bytes").longValue(),
           null,
-          Map.of());
+          Map.of(),
+          clusterRow ? clusterFigures((Map<?, ?>) cluster) : Map.of());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("element " + index + ": " + e.getMessage(), e);
     }
+  }
+
+  private static Map<String, Object> clusterFigures(Map<?, ?> m) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    m.forEach((k, v) -> out.put(String.valueOf(k), v));
+    return out;
   }
 
   private static String string(Map<?, ?> m, String field) {

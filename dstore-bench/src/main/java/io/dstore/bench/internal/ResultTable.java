@@ -18,7 +18,14 @@ public final class ResultTable {
 
   private static List<Column> columns(Scenario s, List<Result> rows) {
     List<Column> cols = new ArrayList<>();
+    if (s == Scenario.CLUSTER) {
+      cols.add(new Column("measure", r -> figure(r, "measure")));
+    }
     cols.add(new Column("system", Result::label));
+    if (s == Scenario.CLUSTER) {
+      cols.add(new Column("gateways", r -> figure(r, "gateways")));
+      cols.add(new Column("locals", r -> r.locals() == null ? "-" : r.locals().toString()));
+    }
     cols.add(new Column("threads", r -> Integer.toString(r.threads())));
     cols.add(new Column("value", r -> size(r.valueSize())));
     if (s == Scenario.INVALIDATE) {
@@ -42,7 +49,10 @@ public final class ResultTable {
                       ? "-"
                       : String.format(Locale.ROOT, "%.1f", 100 * r.hitRatio())));
     }
-    if (s == Scenario.REMOTE_GET || s == Scenario.PUT || s == Scenario.LARGE) {
+    if (s == Scenario.REMOTE_GET
+        || s == Scenario.PUT
+        || s == Scenario.LARGE
+        || s == Scenario.CLUSTER) {
       cols.add(
           new Column(
               s == Scenario.LARGE ? "GiB/s" : "MiB/s",
@@ -256,6 +266,12 @@ public final class ResultTable {
       return (bytes >> 10) + " KiB";
     }
     return bytes + " B";
+  }
+
+  /** A cluster figure as text, "-" when absent or null. */
+  private static String figure(Result r, String name) {
+    Object v = r.cluster().get(name);
+    return v == null ? "-" : v.toString();
   }
 
   private static String number(double v) {

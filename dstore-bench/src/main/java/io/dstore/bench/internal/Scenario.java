@@ -9,7 +9,10 @@ public enum Scenario {
   PUT("put", "writes of new keys to the server"),
   INVALIDATE("invalidate", "delete, then invalidation lag until N caching clients drop the key"),
   LARGE("large", "put and get of one 256 MiB value (32 MiB with --quick)"),
-  MIXED("mixed", "95% Zipf(0.99) reads / 5% puts over 100,000 keys, caches at 10% of the data");
+  MIXED("mixed", "95% Zipf(0.99) reads / 5% puts over 100,000 keys, caches at 10% of the data"),
+  CLUSTER(
+      "cluster",
+      "the cluster store (gateways over etcd + S3) against one RocksDB Global; only when named");
 
   private final String id;
   private final String description;
@@ -26,6 +29,14 @@ public enum Scenario {
 
   public String description() {
     return description;
+  }
+
+  /**
+   * Whether a run without {@code --scenario} includes it: every scenario but {@code cluster}, which
+   * needs etcd and a source checkout.
+   */
+  public boolean inDefaultRun() {
+    return this != CLUSTER;
   }
 
   /**

@@ -14,6 +14,7 @@ interface ScenarioRunner {
       case INVALIDATE -> new InvalidateScenario();
       case LARGE -> new LargeScenario();
       case MIXED -> new MixedScenario();
+      case CLUSTER -> new ClusterScenario();
     };
   }
 }

@@ -5,6 +5,8 @@ import java.util.Locale;
 /** The systems compared, with the names the JSON uses. */
 public enum SystemId {
   DSTORE("dstore"),
+  /** dstore's cluster store: gateways over etcd and S3 (the {@code cluster} scenario only). */
+  DSTORE_CLUSTER("dstore-cluster"),
   REDIS("redis"),
   HAZELCAST("hazelcast"),
   CAFFEINE("caffeine");

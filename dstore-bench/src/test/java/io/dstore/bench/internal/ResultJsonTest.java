@@ -204,4 +204,63 @@ class ResultJsonTest {
     assertThatThrownBy(() -> ResultJson.read(json.replace("\"dstore\"", "\"memcached\"")))
         .hasMessageContaining("unknown system 'memcached'");
   }
+
+  private static Result clusterGet() {
+    Map<String, Object> figures = new java.util.LinkedHashMap<>();
+    figures.put("measure", "get");
+    figures.put("gateways", 2);
+    figures.put("ratio_to_single", 0.42);
+    return new Result(
+        Scenario.CLUSTER,
+        SystemId.DSTORE_CLUSTER,
+        16,
+        100,
+        2,
+        21_000.0,
+        700.0,
+        3_000.0,
+        9_000.0,
+        null,
+        2_100_000.0,
+        null,
+        null,
+        Map.of("vs single (same Locals)", "0.42x"),
+        figures);
+  }
+
+  @Test
+  void writesTheClusterFieldLastOnClusterRowsOnlyAndReadsItBack() throws Exception {
+    String json = ResultJson.write(List.of(localHit(), clusterGet()));
+
+    JsonNode doc = JACKSON.readTree(json);
+    List<String> clusterNames = new ArrayList<>();
+    doc.get(1).fieldNames().forEachRemaining(clusterNames::add);
+    List<String> expected = new ArrayList<>(ResultJson.FIELDS);
+    expected.add("cluster");
+    assertThat(clusterNames).containsExactlyElementsOf(expected);
+    assertThat(doc.get(0).has("cluster")).isFalse();
+    assertThat(doc.get(1).get("system").asText()).isEqualTo("dstore-cluster");
+    assertThat(doc.get(1).get("cluster").get("measure").asText()).isEqualTo("get");
+    assertThat(doc.get(1).get("cluster").get("ratio_to_single").asDouble()).isEqualTo(0.42);
+
+    Result back = ResultJson.read(json).get(1);
+    assertThat(back.scenario()).isEqualTo(Scenario.CLUSTER);
+    assertThat(back.system()).isEqualTo(SystemId.DSTORE_CLUSTER);
+    assertThat(back.cluster())
+        .containsEntry("measure", "get")
+        .containsEntry("gateways", 2L)
+        .containsEntry("ratio_to_single", 0.42);
+  }
+
+  @Test
+  void refusesAClusterRowWithoutItsClusterFieldAndTheFieldOnOtherRows() {
+    String json = ResultJson.write(List.of(clusterGet()));
+    String without = json.substring(0, json.indexOf(", \"cluster\"")) + "}\n]\n";
+    String onLocalHit =
+        ResultJson.write(List.of(localHit())).replace("}\n]", ", \"cluster\": {}}\n]");
+
+    assertThatThrownBy(() -> ResultJson.read(without)).hasMessageContaining("'cluster'");
+    assertThatThrownBy(() -> ResultJson.read(onLocalHit))
+        .hasMessageContaining("unknown fields [cluster]");
+  }
 }
