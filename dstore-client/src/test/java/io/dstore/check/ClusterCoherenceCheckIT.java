@@ -349,6 +349,9 @@ class ClusterCoherenceCheckIT {
           "cluster: %d ops issued, %d recorded in %.1f s (%.0f ops/s); by kind and outcome %s%n",
           issuedOps, recorded, elapsedNanos / 1e9, recorded / (elapsedNanos / 1e9), byKind);
       System.out.println("cluster: faults injected " + faults);
+      Map<String, Long> byCode = new TreeMap<>();
+      history.failures().forEach((why, n) -> byCode.merge(why.split(":", 2)[0], n, Long::sum));
+      System.out.println("cluster: failed calls by code " + byCode);
       System.out.println("cluster: failed calls " + history.failures());
       System.out.printf(
           "cluster: hits %d, misses %d; gaps %d, replays %d, revalidations %d, reconnects %d%n",
