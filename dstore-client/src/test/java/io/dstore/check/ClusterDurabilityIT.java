@@ -94,7 +94,7 @@ class ClusterDurabilityIT {
       Dstore local = locals[i % 2];
       String key = "k" + i;
       byte[] value =
-          new byte[random.nextInt(5) == 0 ? 600 + random.nextInt(200_000) : random.nextInt(400)];
+          new byte[random.nextInt(5) == 0 ? 600 + random.nextInt(64 * 1024) : random.nextInt(400)];
       random.nextBytes(value);
       local.put(bytes(key), value);
       acknowledged.put(key, value);
