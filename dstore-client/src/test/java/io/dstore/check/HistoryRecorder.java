@@ -13,6 +13,21 @@ final class HistoryRecorder {
   private final Map<String, List<Op>> byKey = new ConcurrentHashMap<>();
   private final Map<String, java.util.concurrent.atomic.LongAdder> failures =
       new ConcurrentHashMap<>();
+  private final long unknownWindowNanos;
+
+  /** A recorder whose unknown outcomes may take effect up to {@link #UNKNOWN_WINDOW_NANOS} late. */
+  HistoryRecorder() {
+    this(UNKNOWN_WINDOW_NANOS);
+  }
+
+  /**
+   * A recorder whose failed writes (unknown outcome) may take effect up to {@code
+   * unknownWindowNanos} after their caller saw them fail: the longest a fault can hold a request
+   * that is still on its way, with room to spare.
+   */
+  HistoryRecorder(long unknownWindowNanos) {
+    this.unknownWindowNanos = unknownWindowNanos;
+  }
 
   /** Failed calls by error code and first words of the message, for the report. */
   Map<String, Long> failures() {
@@ -103,7 +118,7 @@ final class HistoryRecorder {
   private void record(
       String key, String client, Op.Kind kind, String value, Op.Outcome outcome, long invoke) {
     long now = System.nanoTime();
-    long response = outcome == Op.Outcome.UNKNOWN ? now + UNKNOWN_WINDOW_NANOS : now;
+    long response = outcome == Op.Outcome.UNKNOWN ? now + unknownWindowNanos : now;
     List<Op> ops = byKey.computeIfAbsent(key, k -> new ArrayList<>());
     synchronized (ops) {
       ops.add(new Op(client, kind, value, outcome, invoke, response));
