@@ -124,6 +124,17 @@ public interface Storage extends AutoCloseable {
   }
 
   /**
+   * Settles the put with {@code requestId} (of {@code key}) as refused, unless it was applied
+   * already: returns what it created if an attempt of it committed, else empty, and then no attempt
+   * of it still in flight (a first attempt whose answer was lost, say) can ever commit. Called
+   * before answering ALREADY_EXISTS to a put that carries a request id, so that a retry and its
+   * first attempt never both count. Backends that keep no request records return empty.
+   */
+  default Optional<StoredInfo> settleRefused(byte[] key, byte[] requestId) throws IOException {
+    return Optional.empty();
+  }
+
+  /**
    * Opens the value of {@code key} for reading, or empty if absent. Close the reader promptly: an
    * open reader may keep the bytes of a value deleted meanwhile (and, in RocksDB, of everything
    * deleted since it was opened) from being reclaimed.

@@ -193,11 +193,13 @@ final class PutStreamHandler implements StreamObserver<PutChunk> {
     byte[] k = header.getKey().toByteArray();
     Optional<StoredInfo> existing = storage.stat(k);
     if (existing.isPresent()) {
-      ownRetry = writes.isOwnRetry(k, existing.get(), requestId);
+      Optional<StoredInfo> mine = writes.settle(k, requestId);
+      ownRetry = mine.isPresent();
       if (!ownRetry && !ContentKey.isContentKey(k)) {
         throw GrpcErrors.status(ErrorCode.ALREADY_EXISTS, "key already exists");
       }
-      existingContent = existing.get(); // verify the bytes anyway, then change nothing
+      // verify the bytes anyway, then change nothing
+      existingContent = ownRetry ? mine.get() : existing.get();
     } else {
       writes.checkSpace();
       upload = storage.create(k, declaredSize, requestId.toByteArray());

@@ -16,7 +16,6 @@ import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
-import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
@@ -134,14 +133,16 @@ final class Writes {
   }
 
   /**
-   * The answer when {@code key} exists already: a retry of the put that created it (same request
-   * id) answers as that put did; the same content under a content key is "not created"; anything
+   * The answer when {@code key} exists already: a put whose request id an earlier attempt already
+   * applied answers as that attempt did (and one that was not is settled as refused, so the earlier
+   * attempt can no longer land); the same content under a content key is "not created"; anything
    * else is ALREADY_EXISTS.
    */
   PutResponse existingOrFail(byte[] key, StoredInfo existing, String sha, ByteString requestId)
       throws IOException {
-    if (isOwnRetry(key, existing, requestId)) {
-      return response(key, existing, true);
+    Optional<StoredInfo> mine = settle(key, requestId);
+    if (mine.isPresent()) {
+      return response(key, mine.get(), true);
     }
     if (ContentKey.isContentKey(key) && existing.sha256().equals(sha)) {
       return response(key, existing, false);
@@ -149,13 +150,15 @@ final class Writes {
     throw GrpcErrors.status(ErrorCode.ALREADY_EXISTS, "key already exists");
   }
 
-  /** Whether {@code existing} was created by the put with {@code requestId} (a retry of it). */
-  boolean isOwnRetry(byte[] key, StoredInfo existing, ByteString requestId) throws IOException {
+  /**
+   * What an earlier attempt of the put with {@code requestId} created, if one committed; else
+   * empty, and no attempt of it can commit from now on (see {@link Storage#settleRefused}).
+   */
+  Optional<StoredInfo> settle(byte[] key, ByteString requestId) throws IOException {
     if (requestId.isEmpty()) {
-      return false;
+      return Optional.empty();
     }
-    Optional<byte[]> creator = storage.createdBy(key, existing.generation());
-    return creator.isPresent() && Arrays.equals(creator.get(), requestId.toByteArray());
+    return storage.settleRefused(key, requestId.toByteArray());
   }
 
   /** Request ids are optional, and 8 to 64 bytes when given. */
@@ -195,6 +198,10 @@ final class Writes {
       return GrpcErrors.toStatus(e); // a deliberate refusal (a bad range, say), not a fault
     }
     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (cause instanceof BackendUnavailableException) {
+      log.warn("storage backend unavailable: {}", cause.getMessage());
+      return GrpcErrors.status(ErrorCode.UNAVAILABLE, cause.getMessage(), cause);
+    }
     if (cause instanceof NoSpaceException) {
       log.warn("write failed for want of disk space: {}", cause.getMessage());
       return GrpcErrors.status(

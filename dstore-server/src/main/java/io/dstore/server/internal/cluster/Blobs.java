@@ -88,7 +88,7 @@ final class Blobs {
       failed = false;
       return result;
     } catch (SdkException e) {
-      throw new IOException(
+      String message =
           where
               + " failed to "
               + operation
@@ -97,8 +97,14 @@ final class Blobs {
               + "/"
               + (object == null ? prefix : object)
               + ": "
-              + e.getMessage(),
-          e);
+              + e.getMessage();
+      boolean unreachable =
+          e instanceof software.amazon.awssdk.core.exception.SdkClientException
+              || (e instanceof software.amazon.awssdk.core.exception.SdkServiceException a
+                  && a.statusCode() >= 500);
+      throw unreachable
+          ? new io.dstore.server.internal.BackendUnavailableException(message, e)
+          : new IOException(message, e);
     } finally {
       stats.timer("s3." + operation).record(System.nanoTime() - start, failed);
     }

@@ -31,8 +31,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,7 +76,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterDeletes implements Deletes {
   private static final Logger log = LoggerFactory.getLogger(ClusterDeletes.class);
-  private static final long RECORD_TTL_SECONDS = 600;
 
   private final Client etcd;
   private final EtcdLayout layout;
@@ -94,8 +91,7 @@ public final class ClusterDeletes implements Deletes {
   /** Deletes waiting for someone else's mark on a key to go. */
   private final Map<ByteString, List<Runnable>> blocked = new ConcurrentHashMap<>();
 
-  private final AtomicLong recordsLease = new AtomicLong();
-  private volatile long recordsLeaseGrantedAt;
+  private final RecordLease records;
   private volatile boolean closed;
 
   public ClusterDeletes(
@@ -113,6 +109,7 @@ public final class ClusterDeletes implements Deletes {
     this.coherence = coherence;
     this.executor = executor;
     this.nanoClock = nanoClock;
+    this.records = new RecordLease(etcd.getLeaseClient());
   }
 
   @Override
@@ -463,29 +460,8 @@ public final class ClusterDeletes implements Deletes {
             lease == 0 ? PutOption.DEFAULT : PutOption.builder().withLeaseId(lease).build()));
   }
 
-  /**
-   * The lease records are kept under: a new one of 10 minutes every 5 minutes, never kept alive, so
-   * etcd forgets records 5 to 10 minutes after they were written. 0 (no lease: kept for good) only
-   * if etcd refused a lease, which the next call retries.
-   */
   private long recordsLease() {
-    long now = nanoClock.getAsLong();
-    long lease = recordsLease.get();
-    if (lease != 0 && now - recordsLeaseGrantedAt < TimeUnit.SECONDS.toNanos(300)) {
-      return lease;
-    }
-    try {
-      long fresh = etcd.getLeaseClient().grant(RECORD_TTL_SECONDS).get(5, TimeUnit.SECONDS).getID();
-      recordsLease.set(fresh);
-      recordsLeaseGrantedAt = now;
-      return fresh;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return lease;
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      log.warn("could not take a lease for request records: {}", e.toString());
-      return lease;
-    }
+    return records.current();
   }
 
   private static Deleted recorded(KeyValue kv) throws IOException {

@@ -114,6 +114,66 @@ public final class ClusterStore implements Storage {
             etcd.getKVClient(), cfg.etcdEndpoints(), cfg.etcdTimeout(), stats, () -> closed);
     this.blobs = new Blobs(s3, cfg, stats);
     this.owned = owned;
+    this.records = new RecordLease(etcd.getLeaseClient());
+  }
+
+  /** The lease put records live under (5 to 10 minutes). */
+  private final RecordLease records;
+
+  /**
+   * A put's record {@code r/<request id>}: written in the same transaction as the value it created
+   * ({@code CREATED}: size and SHA-256; its create_revision is the value's generation), or by a
+   * retry that found the key taken ({@code REFUSED}). Either way a later attempt of the same put
+   * fails its commit, whose condition is that no record exists: a put counts at most once.
+   */
+  private static final byte CREATED = 1;
+
+  private static final byte REFUSED = 2;
+
+  private static byte[] createdRecord(long size, String sha256) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(2 + 8 + 32);
+    b.put((byte) 'P').put(CREATED).putLong(size).put(HEX.parseHex(sha256));
+    return b.array();
+  }
+
+  /** The value a put's record says it created, or empty for a refused put (or no put record). */
+  private static Optional<StoredInfo> createdBy(KeyValue record) {
+    byte[] v = record.getValue().getBytes();
+    if (v.length != 2 + 8 + 32 || v[0] != 'P' || v[1] != CREATED) {
+      return Optional.empty();
+    }
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(v, 2, 40);
+    long size = b.getLong();
+    byte[] sha = new byte[32];
+    b.get(sha);
+    return Optional.of(new StoredInfo(size, record.getCreateRevision(), HEX.formatHex(sha)));
+  }
+
+  @Override
+  public Optional<StoredInfo> settleRefused(byte[] key, byte[] requestId) throws IOException {
+    checkOpen();
+    ByteSequence r = layout.request(requestId);
+    long lease = records.current();
+    TxnResponse t =
+        etcd.call(
+            "settle",
+            () ->
+                etcd.kv()
+                    .txn()
+                    .If(new Cmp(r, Cmp.Op.EQUAL, CmpTarget.version(0)))
+                    .Then(
+                        Op.put(
+                            r,
+                            ByteSequence.from(new byte[] {'P', REFUSED}),
+                            lease == 0
+                                ? PutOption.DEFAULT
+                                : PutOption.builder().withLeaseId(lease).build()))
+                    .Else(Op.get(r, GetOption.DEFAULT))
+                    .commit());
+    if (t.isSucceeded() || t.getGetResponses().get(0).getKvs().isEmpty()) {
+      return Optional.empty();
+    }
+    return createdBy(t.getGetResponses().get(0).getKvs().get(0));
   }
 
   /**
@@ -486,31 +546,39 @@ public final class ClusterStore implements Storage {
       small = null;
       ByteSequence value = ByteSequence.from(meta.encode());
       ByteSequence intent = writer == null ? null : layout.upload(uploadId);
+      ByteSequence record = requestId.length == 0 ? null : layout.request(requestId);
+      List<Cmp> conditions = new java.util.ArrayList<>();
+      List<Op> writes = new java.util.ArrayList<>();
+      conditions.add(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.version(0)));
+      writes.add(Op.put(k, value, PutOption.DEFAULT));
+      if (intent != null) {
+        conditions.add(new Cmp(intent, Cmp.Op.GREATER, CmpTarget.version(0)));
+        writes.add(Op.delete(intent, DeleteOption.DEFAULT));
+      }
+      List<Op> reads = new java.util.ArrayList<>();
+      reads.add(Op.get(k, GetOption.DEFAULT));
+      if (record != null) {
+        long lease = records.current();
+        conditions.add(new Cmp(record, Cmp.Op.EQUAL, CmpTarget.version(0)));
+        writes.add(
+            Op.put(
+                record,
+                ByteSequence.from(createdRecord(meta.size(), digest)),
+                lease == 0 ? PutOption.DEFAULT : PutOption.builder().withLeaseId(lease).build()));
+        reads.add(Op.get(record, GetOption.DEFAULT));
+      }
       TxnResponse r;
       try {
         r =
             etcd.call(
                 "commit",
-                () -> {
-                  if (intent == null) {
-                    return etcd.kv()
+                () ->
+                    etcd.kv()
                         .txn()
-                        .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.version(0)))
-                        .Then(Op.put(k, value, PutOption.DEFAULT))
-                        .Else(Op.get(k, GetOption.DEFAULT))
-                        .commit();
-                  }
-                  return etcd.kv()
-                      .txn()
-                      .If(
-                          new Cmp(k, Cmp.Op.EQUAL, CmpTarget.version(0)),
-                          new Cmp(intent, Cmp.Op.GREATER, CmpTarget.version(0)))
-                      .Then(
-                          Op.put(k, value, PutOption.DEFAULT),
-                          Op.delete(intent, DeleteOption.DEFAULT))
-                      .Else(Op.get(k, GetOption.DEFAULT))
-                      .commit();
-                });
+                        .If(conditions.toArray(Cmp[]::new))
+                        .Then(writes.toArray(Op[]::new))
+                        .Else(reads.toArray(Op[]::new))
+                        .commit());
       } catch (IOException e) {
         // The outcome is unknown: the object may now be referenced, so it stays (the collector
         // decides). Dropping the intent is always safe: a commit still in flight then fails.
@@ -522,10 +590,20 @@ public final class ClusterStore implements Storage {
       }
       List<KeyValue> existing =
           r.getGetResponses().isEmpty() ? List.of() : r.getGetResponses().get(0).getKvs();
+      List<KeyValue> recorded =
+          r.getGetResponses().size() < 2 ? List.of() : r.getGetResponses().get(1).getKvs();
       if (writer != null) {
         // Definitely not committed: the object is referenced by nothing and never will be.
         blobs.deleteQuietly(writer.name());
         dropIntent();
+      }
+      if (!recorded.isEmpty()) {
+        Optional<StoredInfo> earlier = createdBy(recorded.get(0));
+        if (earlier.isPresent()) {
+          return earlier.get(); // another attempt of this very put committed: answer as it did
+        }
+        throw new IOException(
+            "this put was answered already (a retry of it found the key taken); nothing stored");
       }
       if (!existing.isEmpty()) {
         throw new KeyExistsException(infoOf(existing.get(0)));

@@ -120,13 +120,14 @@ final class EtcdCalls {
                 + cause.getMessage(),
             cause);
       }
-      throw new IOException(where + " failed to " + operation + ": " + cause.getMessage(), cause);
+      throw new io.dstore.server.internal.BackendUnavailableException(
+          where + " failed to " + operation + ": " + cause.getMessage(), cause);
     } catch (TimeoutException e) {
       future.cancel(true);
       if (closed.getAsBoolean()) {
         throw closedException();
       }
-      throw new IOException(
+      throw new io.dstore.server.internal.BackendUnavailableException(
           where + " did not answer " + operation + " within " + limit.toMillis() + " ms", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -141,7 +142,8 @@ final class EtcdCalls {
       if (closed.getAsBoolean()) {
         throw closedException();
       }
-      throw new IOException(where + " failed to " + operation + ": " + e, e);
+      throw new io.dstore.server.internal.BackendUnavailableException(
+          where + " failed to " + operation + ": " + e, e);
     } finally {
       stats.timer("etcd." + operation).record(System.nanoTime() - start, failed);
     }

@@ -123,8 +123,8 @@ class ClusterStoreIT {
   @Test
   void theCreatingRequestIdIsKeptForThatGenerationOnly() throws Exception {
     try (ClusterStore store = cluster.open(cluster.config(b -> b.inlineThreshold(1024)))) {
-      byte[] id = {7, 7, 7};
       for (int size : new int[] {10, 2 * MIB}) {
+        byte[] id = {7, 7, 7, (byte) (size >>> 20)};
         byte[] key = ("k" + size).getBytes(UTF_8);
         StoredInfo info;
         try (Storage.Upload upload = store.create(key, size, id)) {
@@ -138,6 +138,65 @@ class ClusterStoreIT {
       }
       StoredInfo anonymous = put(store, "anonymous", new byte[1]);
       assertThat(store.createdBy("anonymous".getBytes(UTF_8), anonymous.generation())).isEmpty();
+    }
+  }
+
+  @Test
+  void aPutCommittedByOneAttemptIsAnsweredToEveryOtherAttemptAndStoredOnce() throws Exception {
+    try (ClusterStore store = cluster.open(cluster.config(b -> b.inlineThreshold(1024)))) {
+      for (int size : new int[] {10, 2 * MIB}) {
+        byte[] id = ("once-" + size).getBytes(UTF_8);
+        byte[] key = ("once" + size).getBytes(UTF_8);
+        byte[] value = new byte[size];
+        Storage.Upload first = store.create(key, size, id);
+        Storage.Upload retry = store.create(key, size, id);
+        first.write(ByteBuffer.wrap(value));
+        retry.write(ByteBuffer.wrap(value));
+
+        StoredInfo applied = retry.commit(sha256(value)); // the retry lands first
+        store.delete(key); // and someone deletes the value
+        StoredInfo late = first.commit(sha256(value)); // then the first attempt arrives
+
+        assertThat(late).as("size %d", size).isEqualTo(applied);
+        assertThat(store.stat(key)).as("the late attempt stored nothing").isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void aLateFirstAttemptOfAPutCannotLandOnceARetryWasRefused() throws Exception {
+    try (ClusterStore store = cluster.open(cluster.config(b -> b))) {
+      byte[] key = "taken".getBytes(UTF_8);
+      byte[] id = "refused-once".getBytes(UTF_8);
+      StoredInfo other = put(store, "taken", new byte[3]);
+      Storage.Upload first = store.create(key, 5, id);
+      first.write(ByteBuffer.wrap(new byte[5]));
+
+      // The retry found the key taken by someone else: settled as refused.
+      assertThat(store.settleRefused(key, id)).isEmpty();
+      store.delete(key);
+
+      assertThatThrownBy(() -> first.commit(sha256(new byte[5])))
+          .isInstanceOf(java.io.IOException.class)
+          .hasMessageContaining("answered already");
+      assertThat(store.stat(key)).isEmpty();
+      assertThat(store.settleRefused(key, id)).isEmpty();
+      assertThat(other.generation()).isPositive();
+    }
+  }
+
+  @Test
+  void aRetryThatFindsTheKeyCreatedByItsFirstAttemptLearnsWhatItCreated() throws Exception {
+    try (ClusterStore store = cluster.open(cluster.config(b -> b))) {
+      byte[] key = "mine".getBytes(UTF_8);
+      byte[] id = "mine-first".getBytes(UTF_8);
+      StoredInfo created;
+      try (Storage.Upload first = store.create(key, 4, id)) {
+        first.write(ByteBuffer.wrap(new byte[4]));
+        created = first.commit(sha256(new byte[4]));
+      }
+
+      assertThat(store.settleRefused(key, id)).contains(created);
     }
   }
 
