@@ -60,8 +60,8 @@ import org.junit.jupiter.api.io.TempDir;
  * their way, and longer than a gateway's etcd call deadline of 20 s); a failed read is not
  * recorded. The run is {@code -Ddstore.check.cluster.ops} operations: 100,000 with {@code
  * -Ddstore.check.full=true}, else 15,000, to keep {@code ./mvnw verify} short (on a loaded 2-core
- * machine the cluster runs about 70 to 90 operations a second, so 100,000 take about 20 minutes), seeded with {@code -Ddstore.check.seed}
- * (printed on failure).
+ * machine the cluster runs about 70 to 90 operations a second, so 100,000 take about 20 minutes),
+ * seeded with {@code -Ddstore.check.seed} (printed on failure).
  */
 @Timeout(value = 45, unit = TimeUnit.MINUTES)
 class ClusterCoherenceCheckIT {
