@@ -22,8 +22,9 @@ import java.util.Base64;
  *   <tr><td>{@code g/<gateway>}</td><td>a live gateway and its address</td><td>that gateway's</td></tr>
  *   <tr><td>{@code a/<gateway>}</td><td>the revision up to which every invalidation has been
  *       confirmed by that gateway's Locals (decimal)</td><td>that gateway's</td></tr>
- *   <tr><td>{@code r/<request id>}</td><td>the answer of a completed delete, for retries</td>
- *       <td>a records lease (10 minutes)</td></tr>
+ *   <tr><td>{@code r/<request id>}</td><td>the answer of a put (created: size and SHA-256; or
+ *       refused) or of a completed delete, for retries</td><td>a records lease (5 to 10
+ *       minutes)</td></tr>
  *   *   <tr><td>{@code u/<upload id>}</td><td>an upload in progress, whose S3 object the collector
  *       must keep; the value is the object's name. Put before the first byte goes to S3, deleted by
  *       the commit's txn (which requires it), never put again</td><td>the uploading gateway's</td>
