@@ -7,6 +7,7 @@ import io.dstore.server.ClusterConfig;
 import io.dstore.server.KeyExistsException;
 import io.dstore.server.Storage;
 import io.dstore.server.ValuePattern;
+import io.dstore.testing.Await;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -152,6 +153,21 @@ class BlobCollectorRaceIT {
       }
       assertThat(a.stat("cut-multipart".getBytes(UTF_8))).isEmpty();
       assertThat(a.stat("cut-single".getBytes(UTF_8))).isEmpty();
+
+      // A cut-off upload's intent goes with its gateway's lease: at once when the closed store
+      // revoked it, else when etcd expires it (a revoke can time out on a loaded machine).
+      Await.until(
+          "the intents of every ended upload are gone",
+          Duration.ofSeconds(60),
+          () -> {
+            try {
+              long[] n = {0};
+              a.etcdCalls().scan(a.layout().uploadPrefix(), 0, true, kv -> n[0]++);
+              return n[0] == 0;
+            } catch (java.io.IOException e) {
+              return false;
+            }
+          });
 
       // settled: two passes past the grace leave exactly the referenced objects
       fake.set(fake.get().plus(grace));
