@@ -31,7 +31,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,7 +82,6 @@ public final class ClusterDeletes implements Deletes {
   private final Storage storage;
   private final Coherence coherence;
   private final Executor executor;
-  private final LongSupplier nanoClock;
 
   /** Marks of this gateway's deletes, awaiting acknowledgements, by revision. */
   private final Map<Long, Wait> waits = new ConcurrentHashMap<>();
@@ -100,15 +98,13 @@ public final class ClusterDeletes implements Deletes {
       Gateway gateway,
       Storage storage,
       Coherence coherence,
-      Executor executor,
-      LongSupplier nanoClock) {
+      Executor executor) {
     this.etcd = etcd;
     this.layout = layout;
     this.gateway = gateway;
     this.storage = storage;
     this.coherence = coherence;
     this.executor = executor;
-    this.nanoClock = nanoClock;
     this.records = new RecordLease(etcd.getLeaseClient());
   }
 

@@ -125,8 +125,7 @@ public final class ClusterGateway implements AutoCloseable {
       Executor executor,
       InstantSource wallClock)
       throws IOException {
-    deletes =
-        new ClusterDeletes(clients.etcd(), layout, gateway, store, coherence, executor, nanoClock);
+    deletes = new ClusterDeletes(clients.etcd(), layout, gateway, store, coherence, executor);
     gateway.run(hub, localWaits, deletes, coherence);
     gateway.awaitJoined(Duration.ofSeconds(30));
     collector = new BlobCollector(store, collectorThread, wallClock);

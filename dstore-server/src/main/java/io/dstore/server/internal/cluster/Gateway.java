@@ -211,9 +211,9 @@ public final class Gateway implements AutoCloseable {
             etcd.getKVClient()
                 .txn()
                 .Then(
-                    Op.get(layout.gatewayPrefix(), prefix(layout.gatewayPrefix())),
-                    Op.get(layout.ackedPrefix(), prefix(layout.ackedPrefix())),
-                    Op.get(layout.markPrefix(), prefix(layout.markPrefix())))
+                    Op.get(layout.gatewayPrefix(), PREFIX),
+                    Op.get(layout.ackedPrefix(), PREFIX),
+                    Op.get(layout.markPrefix(), PREFIX))
                 .commit(),
             "snapshot the cluster",
             timeout);
@@ -828,9 +828,8 @@ public final class Gateway implements AutoCloseable {
     return "cluster-" + r.getGetResponses().get(0).getKvs().get(0).getValue().toString(UTF_8);
   }
 
-  static GetOption prefix(ByteSequence p) {
-    return GetOption.builder().isPrefix(true).build();
-  }
+  /** Reads every key under the given one. */
+  private static final GetOption PREFIX = GetOption.builder().isPrefix(true).build();
 
   static long parseLong(ByteSequence value) {
     try {
