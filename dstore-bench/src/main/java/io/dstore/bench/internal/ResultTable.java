@@ -182,10 +182,10 @@ public final class ResultTable {
   public static String footer(int rounds) {
     return "Figures are medians of "
         + rounds
-        + " rounds (in each round every system ran its cells back to back, so systems"
-        + " alternate).\n±N% beside ops/s and p99: every round lay within N% of the median"
-        + " (the largest distance of a round from it).\nOther columns are medians without their"
-        + " spread; target ratios are medians of the per-round ratios.";
+        + " rounds; in each round every system ran its cells back to back, so systems\n"
+        + "alternate. ±N% beside ops/s and p99: every round lay within N% of the median (the"
+        + " largest\ndistance of a round from it). Other columns are medians without their"
+        + " spread; target ratios\nare medians of the per-round ratios.";
   }
 
   /**
@@ -279,7 +279,7 @@ public final class ResultTable {
     lines.add(
         String.format(
             Locale.ROOT,
-            "%-58s %12.1f us vs %.1f us, ratio %.2fx%s  (target: below)  %s",
+            "%-58s %12.1f us vs %.1f us, ratio %.3gx%s  (target: below)  %s",
             "invalidate, 32 locals: " + what + " vs hazelcast lag p99",
             ours == null ? Double.NaN : ours.median(),
             theirs == null ? Double.NaN : theirs.median(),

@@ -25,7 +25,7 @@ class ResultTableTest {
     String table = ResultTable.render(Rounds.aggregate(THREE_ROUNDS));
 
     assertThat(table).contains("50,000 ±60%").contains("40,000 ±150%").contains("100 ±100%");
-    assertThat(table).contains("medians of 3 rounds").contains("target ratios are medians");
+    assertThat(table).contains("medians of 3 rounds").contains("medians of the per-round ratios");
     assertThat(table).doesNotContain("rounds  "); // every row has all rounds: no rounds column
   }
 
