@@ -52,7 +52,7 @@ public final class BenchRun {
         for (int round = 1; round <= rounds; round++) {
           ctx.round(round, rounds);
           if (rounds > 1) {
-            ctx.progress("%s", s.id());
+            ctx.progress("%s (load average %s)", s.id(), loadAverage());
           }
           List<Result> results = new ArrayList<>();
           ScenarioRunner.of(s).run(ctx, results);
@@ -74,17 +74,21 @@ public final class BenchRun {
     return new Report(cells, ctx.notes());
   }
 
+  /** The load averages over 1, 5 and 15 minutes now, or "?" where there is no /proc/loadavg. */
+  static String loadAverage() {
+    try {
+      String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+", -1);
+      return parts[0] + " " + parts[1] + " " + parts[2];
+    } catch (Exception e) {
+      return "?"; // not Linux
+    }
+  }
+
   /**
    * One line on the machine: cores, JDK, OS, and the load average now (other work skews figures).
    */
   public static String machine() {
-    String load = "?";
-    try {
-      String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+", -1);
-      load = parts[0] + " " + parts[1] + " " + parts[2];
-    } catch (Exception e) {
-      // not Linux
-    }
+    String load = loadAverage();
     return String.format(
         Locale.ROOT,
         "%d cores, %s %s (%s), %s %s, load average %s",
