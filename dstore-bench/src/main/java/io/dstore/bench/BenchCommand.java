@@ -4,9 +4,9 @@ import io.dstore.bench.internal.BenchException;
 import io.dstore.bench.internal.BenchRun;
 import io.dstore.bench.internal.BenchSettings;
 import io.dstore.bench.internal.Charts;
-import io.dstore.bench.internal.Result;
 import io.dstore.bench.internal.ResultJson;
 import io.dstore.bench.internal.ResultTable;
+import io.dstore.bench.internal.Rounds;
 import io.dstore.bench.internal.Scenario;
 import io.dstore.bench.internal.SoakRun;
 import java.io.IOException;
@@ -55,7 +55,10 @@ import picocli.CommandLine.Spec;
           + " etcd + S3) with one RocksDB Global: remote get/put through 1 and 2 gateways, strict"
           + " delete latency with 32 Locals, and a gateway killed under readers. It needs etcd"
           + " (scripts/install-test-deps.sh) and a source checkout, since it runs"
-          + " scripts/dev-cluster.sh; one single-Global pass, then one cluster pass (no rounds)."
+          + " scripts/dev-cluster.sh; one single-Global pass, then one cluster pass (no rounds).",
+      "Each scenario runs --rounds times (systems alternate: dstore, Redis, ..., dstore, Redis,"
+          + " ...); the table shows each figure's median across rounds with its spread, the JSON"
+          + " every round's cells and the medians."
     })
 public final class BenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -71,6 +74,14 @@ public final class BenchCommand implements Callable<Integer> {
       paramLabel = "NAME",
       description = "Run only this scenario; repeatable or comma-separated (default: all).")
   List<String> scenarios = new ArrayList<>();
+
+  @Option(
+      names = "--rounds",
+      paramLabel = "N",
+      description =
+          "Run each scenario N times, every system once per round, and show medians with their"
+              + " spread (1 to 50; default: 3, or 1 with --quick).")
+  Integer rounds;
 
   @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
   Path json;
@@ -131,29 +142,39 @@ public final class BenchCommand implements Callable<Integer> {
       throw new ParameterException(
           spec.commandLine(), "--duration-scale must be a number > 0, got " + durationScale);
     }
+    int roundCount = rounds();
     try {
-      List<Result> results;
+      List<Rounds.RoundResult> cells;
       List<String> notes = List.of();
       if (fromJson != null) {
         Set<Scenario> wanted = Set.copyOf(chosen);
-        results =
-            readResults(fromJson).stream().filter(r -> wanted.contains(r.scenario())).toList();
+        cells =
+            readResults(fromJson).stream()
+                .filter(c -> wanted.contains(c.result().scenario()))
+                .toList();
         out.println("dstore bench: results read from " + fromJson);
       } else {
-        BenchSettings settings = new BenchSettings(chosen, quick, durationScale, requireAll);
+        BenchSettings settings =
+            new BenchSettings(chosen, quick, durationScale, requireAll, roundCount);
         err.println("dstore bench on " + BenchRun.machine());
         err.flush();
         BenchRun.Report report = BenchRun.run(settings, err);
-        results = report.results();
+        cells = report.cells();
         notes = report.notes();
-        out.println("dstore bench" + (quick ? " --quick" : "") + " on " + BenchRun.machine());
+        out.println(
+            "dstore bench"
+                + (quick ? " --quick" : "")
+                + (roundCount > 1 ? " --rounds " + roundCount : "")
+                + " on "
+                + BenchRun.machine());
       }
-      out.print(markdown ? ResultTable.markdown(results) : ResultTable.render(results));
+      List<Rounds.Row> rows = Rounds.aggregate(cells);
+      out.print(markdown ? ResultTable.markdown(rows) : ResultTable.render(rows));
       if (!notes.isEmpty()) {
         out.println();
         notes.forEach(n -> out.println("note: " + n));
       }
-      List<String> targets = ResultTable.targets(results);
+      List<String> targets = ResultTable.targets(cells);
       if (!targets.isEmpty()) {
         out.println();
         out.println("Targets (ratios between systems measured in this run):");
@@ -161,12 +182,12 @@ public final class BenchCommand implements Callable<Integer> {
       }
       out.flush();
       if (json != null) {
-        writeJson(json, results);
+        writeJson(json, cells);
         err.println("wrote " + json);
       }
       if (charts != null) {
         try {
-          for (Path p : Charts.render(results, charts)) {
+          for (Path p : Charts.render(rows, charts)) {
             err.println("wrote " + p);
           }
         } catch (RuntimeException e) { // XChart refuses some data sets with an unchecked exception
@@ -197,6 +218,11 @@ public final class BenchCommand implements Callable<Integer> {
     if (scenarios.size() != 1 || quick || fromJson != null) {
       throw new ParameterException(
           spec.commandLine(), "soak runs alone: no other scenario, --quick or --from-json");
+    }
+    if (rounds != null) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--rounds does not apply to soak: it is one long run, sampled every --sample-interval");
     }
     Duration duration = parseTime(soakDuration, "--duration");
     Duration interval =
@@ -256,6 +282,24 @@ public final class BenchCommand implements Callable<Integer> {
     }
   }
 
+  /** The rounds asked for, checked, or the default. */
+  private int rounds() {
+    if (rounds == null) {
+      return BenchSettings.defaultRounds(quick);
+    }
+    if (fromJson != null) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--rounds does not apply to --from-json: the file holds the rounds it was run with");
+    }
+    if (rounds < 1 || rounds > BenchSettings.MAX_ROUNDS) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--rounds must be an integer from 1 to " + BenchSettings.MAX_ROUNDS + ", got " + rounds);
+    }
+    return rounds;
+  }
+
   /** {@code 90s}, {@code 20m}, {@code 2h}, or {@code 500ms}. */
   private Duration parseTime(String text, String option) {
     String t = text.strip().toLowerCase(Locale.ROOT);
@@ -300,7 +344,7 @@ public final class BenchCommand implements Callable<Integer> {
     return List.of(Scenario.values()).stream().filter(set::contains).toList();
   }
 
-  private static List<Result> readResults(Path file) throws IOException {
+  private static List<Rounds.RoundResult> readResults(Path file) throws IOException {
     String text;
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
@@ -308,17 +352,17 @@ public final class BenchCommand implements Callable<Integer> {
       throw new IOException("no such file: " + file, e);
     }
     try {
-      return ResultJson.read(text);
+      return ResultJson.readRun(text);
     } catch (IllegalArgumentException e) {
       throw new IOException(file + " does not hold bench results: " + e.getMessage(), e);
     }
   }
 
-  private static void writeJson(Path file, List<Result> results) throws IOException {
+  private static void writeJson(Path file, List<Rounds.RoundResult> cells) throws IOException {
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
       Files.createDirectories(parent);
     }
-    Files.writeString(file, ResultJson.write(results), StandardCharsets.UTF_8);
+    Files.writeString(file, ResultJson.writeRun(cells), StandardCharsets.UTF_8);
   }
 }

@@ -20,13 +20,13 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * Smoke test of the harness: runs {@code dstore bench --quick} on the two cheapest scenarios, in
- * process, with a tiny time budget, against real servers on loopback (a dstore Global child JVM,
- * redis-server when installed, an embedded Hazelcast member), and checks what a user gets: the exit
- * code, the table, and a JSON file of the exact schema. It checks that figures exist and are
- * positive, never how large they are.
+ * Smoke test of the harness: runs {@code dstore bench --quick --rounds 2} on the two cheapest
+ * scenarios, in process, with a tiny time budget, against real servers on loopback (a dstore Global
+ * child JVM, redis-server when installed, an embedded Hazelcast member), and checks what a user
+ * gets: the exit code, the table of medians, the progress by round, and a JSON file of the exact
+ * schema. It checks that figures exist and are positive, never how large they are.
  */
-@Timeout(value = 10, unit = TimeUnit.MINUTES)
+@Timeout(value = 15, unit = TimeUnit.MINUTES) // two rounds; a loaded machine slows child JVM starts
 class BenchCommandIT {
   private static final List<String> FIELDS =
       List.of(
@@ -49,6 +49,7 @@ class BenchCommandIT {
   private static String stdout;
   private static String stderr;
   private static JsonNode doc;
+  private static JsonNode cells;
 
   private static int run(StringWriter out, StringWriter err, String... args) {
     CommandLine cmd = new CommandLine(new BenchCommand());
@@ -67,6 +68,8 @@ class BenchCommandIT {
             out,
             err,
             "--quick",
+            "--rounds",
+            "2",
             "--scenario",
             "local-hit,remote-get",
             "--duration-scale",
@@ -77,11 +80,12 @@ class BenchCommandIT {
     stderr = err.toString();
     if (Files.exists(json)) {
       doc = new ObjectMapper().readTree(Files.readString(json));
+      cells = doc.get("cells");
     }
   }
 
   private static List<JsonNode> rows(String scenario, String system) {
-    return StreamSupport.stream(doc.spliterator(), false)
+    return StreamSupport.stream(cells.spliterator(), false)
         .filter(r -> r.get("scenario").asText().equals(scenario))
         .filter(r -> r.get("system").asText().equals(system))
         .toList();
@@ -95,14 +99,26 @@ class BenchCommandIT {
   }
 
   @Test
-  void writesAJsonArrayWhoseObjectsHaveExactlyTheSchemaFields() {
+  void runsEachScenarioInTwoRoundsAndPrintsMediansWithTheirSpread() {
+    assertThat(stderr).contains("round 1/2: local-hit").contains("round 2/2: remote-get dstore");
+    assertThat(stdout).contains("medians of 2 rounds").contains("±");
+  }
+
+  @Test
+  void writesEveryCellOfBothRoundsWithExactlyTheSchemaFieldsAndTheirMedians() {
     assertThat(doc).as("stderr:%n%s", stderr).isNotNull();
-    assertThat(doc.isArray()).isTrue();
-    assertThat(doc).isNotEmpty();
-    for (JsonNode row : doc) {
+    assertThat(doc.get("schema_version").asInt()).isEqualTo(2);
+    assertThat(doc.get("rounds").asInt()).isEqualTo(2);
+    assertThat(cells.isArray()).isTrue();
+    assertThat(cells).extracting(c -> c.get("round").asInt()).contains(1, 2).containsOnly(1, 2);
+    // One median per cell identity; a system that failed in one round has one cell only.
+    assertThat(doc.get("medians").size()).isBetween((cells.size() + 1) / 2, cells.size());
+    List<String> fields = new ArrayList<>(List.of("round"));
+    fields.addAll(FIELDS);
+    for (JsonNode row : cells) {
       List<String> names = new ArrayList<>();
       row.fieldNames().forEachRemaining(names::add);
-      assertThat(names).containsExactlyElementsOf(FIELDS);
+      assertThat(names).containsExactlyElementsOf(fields);
       assertThat(row.get("scenario").asText()).isIn("local-hit", "remote-get");
       assertThat(row.get("system").asText()).isIn("dstore", "redis", "hazelcast", "caffeine");
       assertThat(row.get("threads").isIntegralNumber()).isTrue();

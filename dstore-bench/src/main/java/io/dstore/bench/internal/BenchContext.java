@@ -32,6 +32,7 @@ final class BenchContext implements AutoCloseable {
   private boolean dstoreFailed;
   private boolean redisFailed;
   private boolean hazelcastFailed;
+  private String roundPrefix = "";
 
   BenchContext(BenchSettings settings, PrintWriter log) {
     this.settings = settings;
@@ -52,8 +53,17 @@ final class BenchContext implements AutoCloseable {
     return notes;
   }
 
+  /**
+   * Prefixes every later progress line with {@code round R/N: } (when {@code rounds > 1}), so that
+   * a long run shows where it is.
+   */
+  void round(int round, int rounds) {
+    roundPrefix = rounds > 1 ? "round " + round + "/" + rounds + ": " : "";
+  }
+
   void progress(String format, Object... args) {
-    log.printf(format + "%n", args);
+    String line = String.format(format, args);
+    log.println(roundPrefix.isEmpty() ? line : roundPrefix + line.stripLeading());
     log.flush();
   }
 
@@ -126,7 +136,7 @@ final class BenchContext implements AutoCloseable {
       if (settings.requireAll()) {
         throw new BenchException(scenario.id() + ": " + system.id() + " failed: " + why, e);
       }
-      notes.add(scenario.id() + ": " + system.id() + " rows missing: " + why);
+      notes.add(roundPrefix + scenario.id() + ": " + system.id() + " rows missing: " + why);
       progress(
           "%s: %s failed, its rows are missing (%s); restarting it for the next scenario",
           scenario.id(), system.id(), why);

@@ -18,15 +18,39 @@ import java.util.List;
  * @param quick the short CI budget instead of a proper run
  * @param durationScale factor applied to warm-up and measurement times (1 normally)
  * @param requireAll fail instead of skipping a system that cannot run (no redis-server on PATH)
+ * @param rounds how many times each scenario runs, every system once per round (1 to {@link
+ *     #MAX_ROUNDS}); the {@code cluster} scenario runs once whatever this says
  */
 public record BenchSettings(
-    List<Scenario> scenarios, boolean quick, double durationScale, boolean requireAll) {
+    List<Scenario> scenarios, boolean quick, double durationScale, boolean requireAll, int rounds) {
+  /** The most rounds a run may ask for. */
+  public static final int MAX_ROUNDS = 50;
 
   public BenchSettings {
     scenarios = List.copyOf(requireNonNull(scenarios, "scenarios"));
     if (!(durationScale > 0) || Double.isInfinite(durationScale)) {
       throw new IllegalArgumentException("duration scale must be > 0, got " + durationScale);
     }
+    if (rounds < 1 || rounds > MAX_ROUNDS) {
+      throw new IllegalArgumentException(
+          "rounds must be from 1 to " + MAX_ROUNDS + ", got " + rounds);
+    }
+  }
+
+  /** Settings with the default number of rounds ({@link #defaultRounds}). */
+  public BenchSettings(
+      List<Scenario> scenarios, boolean quick, double durationScale, boolean requireAll) {
+    this(scenarios, quick, durationScale, requireAll, defaultRounds(quick));
+  }
+
+  /** Rounds when none are asked for: 3 for a proper run, 1 with {@code --quick}. */
+  public static int defaultRounds(boolean quick) {
+    return quick ? 1 : 3;
+  }
+
+  /** Rounds of {@code s}: {@link #rounds()}, but one for {@code cluster} (see its scenario). */
+  int roundsOf(Scenario s) {
+    return s == Scenario.CLUSTER ? 1 : rounds;
   }
 
   /** Warm-up of one throughput cell. */

@@ -21,6 +21,11 @@ import org.knowm.xchart.style.Styler;
  * Renders one PNG bar chart per scenario ({@code bench-<scenario>.png}): a bar per system and
  * parameter set, of ops/s (GiB/s for {@code large}, invalidation lag p99 for {@code invalidate}).
  * The y axis is logarithmic when the values span more than a factor of 30. Runs headless.
+ *
+ * <p>Bars are the medians across rounds. When there were several rounds and the axis is linear,
+ * each bar carries an error bar of its spread: ± the largest distance of a round from the median
+ * (the {@code ±N%} of the table). XChart's error bars are symmetric and cannot be drawn on a log
+ * axis or beside a missing bar, so those charts have none.
  */
 public final class Charts {
   private static final int WIDTH = 900;
@@ -29,12 +34,12 @@ public final class Charts {
   private Charts() {}
 
   /** Writes the charts into {@code dir} (created if missing) and returns the files written. */
-  public static List<Path> render(List<Result> results, Path dir) throws IOException {
+  public static List<Path> render(List<Rounds.Row> results, Path dir) throws IOException {
     System.setProperty("java.awt.headless", "true");
     Files.createDirectories(dir);
     List<Path> written = new ArrayList<>();
     for (Scenario s : Scenario.values()) {
-      List<Result> rows = results.stream().filter(r -> r.scenario() == s).toList();
+      List<Rounds.Row> rows = results.stream().filter(r -> r.median().scenario() == s).toList();
       if (rows.isEmpty() || s == Scenario.CLUSTER) { // cluster: ratios in the table, no chart
         continue;
       }
@@ -48,26 +53,40 @@ public final class Charts {
     return written;
   }
 
-  private static CategoryChart chart(Scenario s, List<Result> rows) {
+  private static CategoryChart chart(Scenario s, List<Rounds.Row> rows) {
     String yTitle;
     ToDoubleFunction<Result> metric;
+    String field; // the JSON field the metric is, for its spread
+    double unit;
     switch (s) {
       case LARGE -> {
         yTitle = "get GiB/s";
         metric = r -> r.bytesPerSecond() == null ? Double.NaN : r.bytesPerSecond() / (1L << 30);
+        field = "bytes_per_s";
+        unit = 1L << 30;
       }
       case INVALIDATE -> {
         yTitle = "invalidation lag p99 (us), lower is better";
         metric = r -> r.p99Micros() == null ? Double.NaN : r.p99Micros();
+        field = "p99_us";
+        unit = 1;
       }
       default -> {
         yTitle = "ops/s, higher is better";
         metric = Result::opsPerSecond;
+        field = "ops_per_s";
+        unit = 1;
       }
     }
+    int rounds = rows.stream().mapToInt(Rounds.Row::rounds).max().orElse(1);
+    if (rounds > 1) {
+      yTitle += " (median of " + rounds + " rounds)";
+    }
     Map<String, Map<String, Double>> series = new LinkedHashMap<>(); // label -> category -> value
+    Map<String, Map<String, Double>> errors = new LinkedHashMap<>(); // label -> category -> ±
     Set<String> categories = new LinkedHashSet<>();
-    for (Result r : rows) {
+    for (Rounds.Row row : rows) {
+      Result r = row.median();
       String category = category(s, r);
       categories.add(category);
       String label = r.label();
@@ -78,6 +97,15 @@ public final class Charts {
       series
           .computeIfAbsent(label, k -> new LinkedHashMap<>())
           .put(category, Double.isNaN(v) || v <= 0 ? null : v);
+      Rounds.Spread spread = row.spread(field);
+      errors
+          .computeIfAbsent(label, k -> new LinkedHashMap<>())
+          .put(
+              category,
+              spread == null
+                  ? 0.0
+                  : Math.max(spread.max() - spread.median(), spread.median() - spread.min())
+                      / unit);
     }
     double min = Double.MAX_VALUE;
     double max = 0;
@@ -110,14 +138,21 @@ public final class Charts {
     }
     chart.getStyler().setYAxisDecimalPattern("#,###.##");
     chart.getStyler().setChartTitleFont(chart.getStyler().getChartTitleFont().deriveFont(13f));
+    boolean errorBars = !gaps && !log && rounds > 1;
     List<String> xs = new ArrayList<>(categories);
     for (Map.Entry<String, Map<String, Double>> e : series.entrySet()) {
       List<Double> ys = new ArrayList<>();
+      List<Double> es = new ArrayList<>();
       for (String x : xs) {
         Double v = e.getValue().get(x);
         ys.add(v != null && v > 0 ? v : null);
+        es.add(errors.get(e.getKey()).getOrDefault(x, 0.0));
       }
-      chart.addSeries(e.getKey(), xs, ys);
+      if (errorBars) {
+        chart.addSeries(e.getKey(), xs, ys, es);
+      } else {
+        chart.addSeries(e.getKey(), xs, ys);
+      }
     }
     return chart;
   }

@@ -11,13 +11,20 @@ import java.util.Set;
 /**
  * Writes results as the harness's JSON and reads them back.
  *
- * <p>The document is an array with one object per (scenario, system, parameters), each with exactly
- * the fields of {@link #FIELDS}, in that order; {@code null} where a figure is not meaningful. Only
- * {@link Result#inJson()} results are written. Rows of the {@code cluster} scenario have one more
- * field, last: {@code cluster}, an object of its own figures ({@link Result#cluster()}). Numbers
- * are written plainly (no exponent), rounded to four decimals. The reader accepts any well-formed
- * JSON of that shape and rejects objects with missing or unknown fields, naming them. Stateless;
- * thread-safe.
+ * <p>A run's file ({@link #writeRun}, schema version {@value #SCHEMA_VERSION}) is an object: {@code
+ * schema_version}, {@code rounds}, {@code medians} (one object per cell identity: its median
+ * figures, then {@code rounds}, {@code min} and {@code max}, the smallest and largest value of each
+ * figure across rounds) and {@code cells} (every cell of every round: {@code round}, then the
+ * fields of a result object). {@link #readRun} reads the cells (the medians are recomputed from
+ * them) and also accepts the version-1 file, a bare array of result objects, as one round.
+ *
+ * <p>A result array ({@link #write}; version-1 files, and the local-hit child's result line) has
+ * one object per (scenario, system, parameters), each with exactly the fields of {@link #FIELDS},
+ * in that order; {@code null} where a figure is not meaningful. Only {@link Result#inJson()}
+ * results are written. Rows of the {@code cluster} scenario have one more field, last: {@code
+ * cluster}, an object of its own figures ({@link Result#cluster()}). Numbers are written plainly
+ * (no exponent), rounded to four decimals. The reader accepts any well-formed JSON of that shape
+ * and rejects objects with missing or unknown fields, naming them. Stateless; thread-safe.
  */
 public final class ResultJson {
   /** The fields of every object, in the order written. */
@@ -35,6 +42,9 @@ public final class ResultJson {
           "hit_ratio",
           "bytes_per_s",
           "server_rss_bytes");
+
+  /** The {@code schema_version} that {@link #writeRun} writes and {@link #readRun} accepts. */
+  public static final int SCHEMA_VERSION = 2;
 
   /** The extra field of {@code cluster} rows (and of no other). */
   static final String CLUSTER_FIELD = "cluster";
@@ -56,7 +66,104 @@ public final class ResultJson {
     return out.append(first ? "]\n" : "\n]\n").toString();
   }
 
+  /**
+   * The JSON document of a run: the median of each cell across rounds and every cell of every round
+   * (see the class comment). Only {@link Result#inJson()} cells are written.
+   */
+  public static String writeRun(List<Rounds.RoundResult> cells) {
+    List<Rounds.RoundResult> kept = cells.stream().filter(c -> c.result().inJson()).toList();
+    StringBuilder out = new StringBuilder("{\n");
+    out.append("  \"schema_version\": ").append(SCHEMA_VERSION).append(",\n");
+    out.append("  \"rounds\": ").append(Rounds.count(kept)).append(",\n");
+    out.append("  \"medians\": [");
+    boolean first = true;
+    for (Rounds.Row row : Rounds.aggregate(kept)) {
+      out.append(first ? "\n    " : ",\n    ");
+      first = false;
+      Map<String, Object> fields = fields(row.median());
+      fields.put("rounds", row.rounds());
+      Map<String, Object> min = new LinkedHashMap<>();
+      Map<String, Object> max = new LinkedHashMap<>();
+      row.spreads()
+          .forEach(
+              (name, spread) -> {
+                min.put(name, spread.min());
+                max.put(name, spread.max());
+              });
+      fields.put("min", min);
+      fields.put("max", max);
+      writeFields(out, fields);
+    }
+    out.append(first ? "],\n" : "\n  ],\n");
+    out.append("  \"cells\": [");
+    first = true;
+    for (Rounds.RoundResult c : kept) {
+      out.append(first ? "\n    " : ",\n    ");
+      first = false;
+      Map<String, Object> fields = new LinkedHashMap<>();
+      fields.put("round", c.round());
+      fields.putAll(fields(c.result()));
+      writeFields(out, fields);
+    }
+    out.append(first ? "]\n" : "\n  ]\n");
+    return out.append("}\n").toString();
+  }
+
+  /**
+   * Parses a run's document written by {@link #writeRun}, or a version-1 file (a bare array of
+   * result objects, read as round 1).
+   *
+   * @throws IllegalArgumentException saying where and why the text is not such a document, or
+   *     naming the schema version when it is not one this version reads
+   */
+  public static List<Rounds.RoundResult> readRun(String json) {
+    Object doc = new JsonParser(json).parseDocument();
+    if (doc instanceof List<?> list) {
+      return Rounds.oneRound(results(list));
+    }
+    if (!(doc instanceof Map<?, ?> m)) {
+      throw new IllegalArgumentException(
+          "expected a JSON object (schema_version "
+              + SCHEMA_VERSION
+              + ") or an array of results at the top level");
+    }
+    Object version = m.get("schema_version");
+    if (!(version instanceof Number n) || n.doubleValue() != SCHEMA_VERSION) {
+      throw new IllegalArgumentException(
+          "schema_version "
+              + version
+              + " is not one this version of dstore bench reads (it reads "
+              + SCHEMA_VERSION
+              + ", and bare arrays of results from version 1)");
+    }
+    if (!(m.get("cells") instanceof List<?> cells)) {
+      throw new IllegalArgumentException("'cells' must be an array");
+    }
+    List<Rounds.RoundResult> out = new ArrayList<>(cells.size());
+    for (int i = 0; i < cells.size(); i++) {
+      if (!(cells.get(i) instanceof Map<?, ?> cell)) {
+        throw new IllegalArgumentException("cells element " + i + " is not a JSON object");
+      }
+      Map<Object, Object> rest = new LinkedHashMap<>(cell);
+      Object round = rest.remove("round");
+      if (!(round instanceof Long r) || r < 1 || r > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(
+            "cells element " + i + ": round must be an integer >= 1, got " + round);
+      }
+      try {
+        out.add(new Rounds.RoundResult(r.intValue(), toResult(i, rest)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("cells " + e.getMessage(), e);
+      }
+    }
+    return out;
+  }
+
   private static void writeObject(StringBuilder out, Result r) {
+    writeFields(out, fields(r));
+  }
+
+  private static Map<String, Object> fields(Result r) {
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("scenario", r.scenario().id());
     fields.put("system", r.system().id());
@@ -73,6 +180,10 @@ public final class ResultJson {
     if (r.scenario() == Scenario.CLUSTER) {
       fields.put(CLUSTER_FIELD, r.cluster());
     }
+    return fields;
+  }
+
+  private static void writeFields(StringBuilder out, Map<String, Object> fields) {
     out.append('{');
     boolean first = true;
     for (Map.Entry<String, Object> e : fields.entrySet()) {
@@ -163,6 +274,10 @@ public final class ResultJson {
     if (!(doc instanceof List<?> list)) {
       throw new IllegalArgumentException("expected a JSON array of results at the top level");
     }
+    return results(list);
+  }
+
+  private static List<Result> results(List<?> list) {
     List<Result> results = new ArrayList<>(list.size());
     for (int i = 0; i < list.size(); i++) {
       if (!(list.get(i) instanceof Map<?, ?> m)) {

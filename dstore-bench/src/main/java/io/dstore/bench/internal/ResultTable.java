@@ -6,43 +6,64 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.ToDoubleFunction;
 
 /**
- * Renders results as plain-text tables (one per scenario) and as Markdown tables (for
- * docs/benchmarks.md), and checks them against the project's performance targets. Stateless.
+ * Renders aggregated results ({@link Rounds.Row}: medians across rounds, with their spread) as
+ * plain-text tables (one per scenario) and as Markdown tables (for docs/benchmarks.md), and checks
+ * the rounds against the project's performance targets. With one round the tables show plain
+ * figures; with several, ops/s and p99 carry their spread ({@code ±18%}), explained in {@link
+ * #footer}. Stateless.
  */
 public final class ResultTable {
   private ResultTable() {}
 
-  private record Column(String name, Function<Result, String> value) {}
+  private record Column(String name, Function<Rounds.Row, String> value) {
+    /** A column of a figure of the median result. */
+    static Column of(String name, Function<Result, String> value) {
+      return new Column(name, row -> value.apply(row.median()));
+    }
 
-  private static List<Column> columns(Scenario s, List<Result> rows) {
+    /** A column of a figure with its spread beside it, when more than one round measured it. */
+    static Column spread(String name, String field, Function<Result, String> value) {
+      return new Column(
+          name,
+          row -> {
+            String v = value.apply(row.median());
+            Rounds.Spread s = row.spread(field);
+            return s == null || v.equals("-") ? v : v + " " + s.label();
+          });
+    }
+  }
+
+  private static List<Column> columns(Scenario s, List<Rounds.Row> rows, int rounds) {
     List<Column> cols = new ArrayList<>();
     if (s == Scenario.CLUSTER) {
-      cols.add(new Column("measure", r -> figure(r, "measure")));
+      cols.add(Column.of("measure", r -> figure(r, "measure")));
     }
-    cols.add(new Column("system", Result::label));
+    cols.add(Column.of("system", Result::label));
     if (s == Scenario.CLUSTER) {
-      cols.add(new Column("gateways", r -> figure(r, "gateways")));
-      cols.add(new Column("locals", r -> r.locals() == null ? "-" : r.locals().toString()));
+      cols.add(Column.of("gateways", r -> figure(r, "gateways")));
+      cols.add(Column.of("locals", r -> r.locals() == null ? "-" : r.locals().toString()));
     }
-    cols.add(new Column("threads", r -> Integer.toString(r.threads())));
-    cols.add(new Column("value", r -> size(r.valueSize())));
+    cols.add(Column.of("threads", r -> Integer.toString(r.threads())));
+    cols.add(Column.of("value", r -> size(r.valueSize())));
     if (s == Scenario.INVALIDATE) {
-      cols.add(new Column("locals", r -> r.locals() == null ? "-" : r.locals().toString()));
-      cols.add(new Column("deletes/s", r -> number(r.opsPerSecond())));
-      cols.add(new Column("lag p50 us", r -> micros(r.p50Micros())));
-      cols.add(new Column("lag p99 us", r -> micros(r.p99Micros())));
-      cols.add(new Column("lag p999 us", r -> micros(r.p999Micros())));
+      cols.add(Column.of("locals", r -> r.locals() == null ? "-" : r.locals().toString()));
+      cols.add(Column.spread("deletes/s", "ops_per_s", r -> number(r.opsPerSecond())));
+      cols.add(Column.of("lag p50 us", r -> micros(r.p50Micros())));
+      cols.add(Column.spread("lag p99 us", "p99_us", r -> micros(r.p99Micros())));
+      cols.add(Column.of("lag p999 us", r -> micros(r.p999Micros())));
     } else {
-      cols.add(new Column("ops/s", r -> number(r.opsPerSecond())));
-      cols.add(new Column("p50 us", r -> micros(r.p50Micros())));
-      cols.add(new Column("p99 us", r -> micros(r.p99Micros())));
-      cols.add(new Column("p999 us", r -> micros(r.p999Micros())));
+      cols.add(Column.spread("ops/s", "ops_per_s", r -> number(r.opsPerSecond())));
+      cols.add(Column.of("p50 us", r -> micros(r.p50Micros())));
+      cols.add(Column.spread("p99 us", "p99_us", r -> micros(r.p99Micros())));
+      cols.add(Column.of("p999 us", r -> micros(r.p999Micros())));
     }
     if (s == Scenario.LOCAL_HIT || s == Scenario.MIXED) {
       cols.add(
-          new Column(
+          Column.of(
               "hit %",
               r ->
                   r.hitRatio() == null
@@ -54,7 +75,7 @@ public final class ResultTable {
         || s == Scenario.LARGE
         || s == Scenario.CLUSTER) {
       cols.add(
-          new Column(
+          Column.of(
               s == Scenario.LARGE ? "GiB/s" : "MiB/s",
               r -> {
                 if (r.bytesPerSecond() == null) {
@@ -65,32 +86,45 @@ public final class ResultTable {
               }));
     }
     cols.add(
-        new Column(
+        Column.of(
             "server RSS MiB",
             r -> r.serverRssBytes() == null ? "-" : Long.toString(r.serverRssBytes() >> 20)));
     Set<String> extras = new LinkedHashSet<>();
-    rows.forEach(r -> extras.addAll(r.extras().keySet()));
+    rows.forEach(r -> extras.addAll(r.median().extras().keySet()));
     for (String e : extras) {
-      cols.add(new Column(e, r -> r.extras().getOrDefault(e, "-")));
+      cols.add(Column.of(e, r -> r.extras().getOrDefault(e, "-")));
+    }
+    if (rows.stream().anyMatch(r -> r.rounds() < rounds)) {
+      // A system failed in some round: say how many rounds each median is of.
+      cols.add(new Column("rounds", r -> Integer.toString(r.rounds())));
     }
     return cols;
   }
 
-  /** Plain-text tables, one per scenario present, in scenario order. */
-  public static String render(List<Result> results) {
+  /** The most rounds any row was measured in. */
+  private static int rounds(List<Rounds.Row> rows) {
+    return rows.stream().mapToInt(Rounds.Row::rounds).max().orElse(0);
+  }
+
+  /**
+   * Plain-text tables of aggregated rows, one per scenario present, in scenario order, followed by
+   * {@link #footer} when any row has more than one round.
+   */
+  public static String render(List<Rounds.Row> results) {
+    int rounds = rounds(results);
     StringBuilder out = new StringBuilder();
     for (Scenario s : Scenario.values()) {
-      List<Result> rows = results.stream().filter(r -> r.scenario() == s).toList();
+      List<Rounds.Row> rows = results.stream().filter(r -> r.median().scenario() == s).toList();
       if (rows.isEmpty()) {
         continue;
       }
       out.append("\n== ").append(s.id()).append(": ").append(s.description()).append('\n');
-      List<Column> cols = columns(s, rows);
+      List<Column> cols = columns(s, rows, rounds);
       int[] widths = new int[cols.size()];
       List<String[]> cells = new ArrayList<>();
       String[] header = cols.stream().map(Column::name).toArray(String[]::new);
       cells.add(header);
-      for (Result r : rows) {
+      for (Rounds.Row r : rows) {
         cells.add(cols.stream().map(c -> c.value().apply(r)).toArray(String[]::new));
       }
       for (String[] line : cells) {
@@ -111,151 +145,204 @@ public final class ResultTable {
         }
       }
     }
+    if (rounds > 1) {
+      out.append('\n').append(footer(rounds)).append('\n');
+    }
     return out.toString();
   }
 
-  /** Markdown tables, one per scenario present, for the documentation. */
-  public static String markdown(List<Result> results) {
+  /** Markdown tables of aggregated rows, one per scenario present, for the documentation. */
+  public static String markdown(List<Rounds.Row> results) {
+    int rounds = rounds(results);
     StringBuilder out = new StringBuilder();
     for (Scenario s : Scenario.values()) {
-      List<Result> rows = results.stream().filter(r -> r.scenario() == s).toList();
+      List<Rounds.Row> rows = results.stream().filter(r -> r.median().scenario() == s).toList();
       if (rows.isEmpty()) {
         continue;
       }
       out.append("\n#### ").append(s.id()).append("\n\n");
-      List<Column> cols = columns(s, rows);
+      List<Column> cols = columns(s, rows, rounds);
       out.append("| ")
           .append(String.join(" | ", cols.stream().map(Column::name).toList()))
           .append(" |\n|");
       out.append(" --- |".repeat(cols.size())).append('\n');
-      for (Result r : rows) {
+      for (Rounds.Row r : rows) {
         out.append("| ")
             .append(String.join(" | ", cols.stream().map(c -> c.value().apply(r)).toList()))
             .append(" |\n");
       }
     }
+    if (rounds > 1) {
+      out.append('\n').append(footer(rounds)).append('\n');
+    }
     return out.toString();
   }
 
+  /** What the figures of a run of {@code rounds} rounds are, printed under its tables. */
+  public static String footer(int rounds) {
+    return "Figures are medians of "
+        + rounds
+        + " rounds; in each round every system ran its cells back to back, so systems\n"
+        + "alternate. ±N% beside ops/s and p99: every round lay within N% of the median (the"
+        + " largest\ndistance of a round from it). Other columns are medians without their"
+        + " spread; target ratios\nare medians of the per-round ratios.";
+  }
+
   /**
-   * The project's targets, each with the ratio measured in this run and whether it is met. A target
-   * whose rows are missing (scenario not run, peer skipped) is left out.
+   * The project's targets, each with the ratio measured in this run and whether it is met. Ratios
+   * are computed within each round and their median shown (with their spread when there are several
+   * rounds). A target whose rows are missing (scenario not run, peer skipped) is left out.
    */
-  public static List<String> targets(List<Result> results) {
+  public static List<String> targets(List<Rounds.RoundResult> cells) {
     List<String> lines = new ArrayList<>();
     for (int threads : LocalHitScenario.THREADS) {
-      Double dstore = ops(results, Scenario.LOCAL_HIT, SystemId.DSTORE, threads, null);
+      Predicate<Result> dstore = main(Scenario.LOCAL_HIT, SystemId.DSTORE, threads, null);
       ratio(
           lines,
           "local-hit, " + threads + " thr: dstore / caffeine",
+          cells,
           dstore,
-          ops(results, Scenario.LOCAL_HIT, SystemId.CAFFEINE, threads, null),
+          main(Scenario.LOCAL_HIT, SystemId.CAFFEINE, threads, null),
           0.5);
       ratio(
           lines,
           "local-hit, " + threads + " thr: dstore / hazelcast near cache",
+          cells,
           dstore,
-          ops(results, Scenario.LOCAL_HIT, SystemId.HAZELCAST, threads, null),
+          main(Scenario.LOCAL_HIT, SystemId.HAZELCAST, threads, null),
           3.0);
       ratio(
           lines,
           "local-hit, " + threads + " thr: dstore / redis client-side cache",
+          cells,
           dstore,
-          ops(results, Scenario.LOCAL_HIT, SystemId.REDIS, threads, null),
+          main(Scenario.LOCAL_HIT, SystemId.REDIS, threads, null),
           3.0);
     }
     for (Scenario s : List.of(Scenario.REMOTE_GET, Scenario.PUT)) {
       ratio(
           lines,
           s.id() + ", 100 B, 16 thr: dstore / redis",
-          ops(results, s, SystemId.DSTORE, 16, 100L),
-          ops(results, s, SystemId.REDIS, 16, 100L),
+          cells,
+          main(s, SystemId.DSTORE, 16, 100L),
+          main(s, SystemId.REDIS, 16, 100L),
           1.0);
     }
-    Result dstoreInv = find(results, Scenario.INVALIDATE, SystemId.DSTORE, 32);
-    Result hzInv = find(results, Scenario.INVALIDATE, SystemId.HAZELCAST, 32);
-    if (dstoreInv != null && hzInv != null && hzInv.p99Micros() != null) {
-      String p99 = dstoreInv.extras().get("delete p99 us");
-      double dstoreP99;
-      String what;
-      if (p99 != null && !p99.equals("-")) {
-        dstoreP99 = Double.parseDouble(p99.replace(",", ""));
-        what = "dstore delete p99";
-      } else {
-        // Read back from JSON, which keeps the lag only; in strict mode the lag is within the
-        // delete.
-        dstoreP99 = dstoreInv.p99Micros() == null ? Double.NaN : dstoreInv.p99Micros();
-        what = "dstore lag p99 (delete p99 not in the JSON)";
-      }
+    invalidateTarget(lines, cells);
+    Rounds.Spread large =
+        Rounds.spread(
+            cells.stream()
+                .map(Rounds.RoundResult::result)
+                .filter(
+                    r ->
+                        r.scenario() == Scenario.LARGE
+                            && r.system() == SystemId.DSTORE
+                            && r.inJson()
+                            && r.bytesPerSecond() != null)
+                .map(r -> r.bytesPerSecond() / (1L << 30))
+                .toList());
+    if (large != null) {
+      double gib = large.median();
       lines.add(
           String.format(
               Locale.ROOT,
-              "%-58s %12.1f us vs %.1f us  (target: below)  %s",
-              "invalidate, 32 locals: " + what + " vs hazelcast lag p99",
-              dstoreP99,
-              hzInv.p99Micros(),
-              dstoreP99 < hzInv.p99Micros() ? "MET" : "MISSED"));
-    }
-    Result large =
-        results.stream()
-            .filter(
-                r -> r.scenario() == Scenario.LARGE && r.system() == SystemId.DSTORE && r.inJson())
-            .findFirst()
-            .orElse(null);
-    if (large != null && large.bytesPerSecond() != null) {
-      double gib = large.bytesPerSecond() / (1L << 30);
-      lines.add(
-          String.format(
-              Locale.ROOT,
-              "%-58s %12.2f GiB/s (target >= 1)  %s",
+              "%-58s %12.2f GiB/s%s (target >= 1)  %s",
               "large: dstore get",
               gib,
+              large.count() > 1 ? " " + large.label() : "",
               gib >= 1.0 ? "MET" : "MISSED"));
     }
     return lines;
   }
 
-  private static void ratio(List<String> lines, String what, Double a, Double b, double target) {
-    if (a == null || b == null || b == 0) {
+  private static void invalidateTarget(List<String> lines, List<Rounds.RoundResult> cells) {
+    Predicate<Result> dstore = locals(Scenario.INVALIDATE, SystemId.DSTORE, 32);
+    Predicate<Result> hazelcast = locals(Scenario.INVALIDATE, SystemId.HAZELCAST, 32);
+    // Read back from JSON, which keeps the lag only: in strict mode the lag is within the delete.
+    boolean deleteP99 =
+        cells.stream()
+            .map(Rounds.RoundResult::result)
+            .filter(dstore)
+            .anyMatch(r -> deleteP99(r) != null);
+    ToDoubleFunction<Result> p99 =
+        r -> {
+          Double v = r.system() == SystemId.DSTORE && deleteP99 ? deleteP99(r) : r.p99Micros();
+          return v == null ? Double.NaN : v;
+        };
+    Rounds.Spread ratio = Rounds.ratio(cells, dstore, hazelcast, p99);
+    if (ratio == null) {
       return;
     }
-    double r = a / b;
+    Rounds.Spread ours = figure(cells, dstore, p99);
+    Rounds.Spread theirs = figure(cells, hazelcast, p99);
+    String what = deleteP99 ? "dstore delete p99" : "dstore lag p99 (delete p99 not in the JSON)";
     lines.add(
         String.format(
             Locale.ROOT,
-            "%-58s %12.2fx (target >= %.1fx)  %s",
+            "%-58s %12.1f us vs %.1f us, ratio %.3gx%s  (target: below)  %s",
+            "invalidate, 32 locals: " + what + " vs hazelcast lag p99",
+            ours == null ? Double.NaN : ours.median(),
+            theirs == null ? Double.NaN : theirs.median(),
+            ratio.median(),
+            ratio.count() > 1 ? " " + ratio.label() : "",
+            ratio.median() < 1 ? "MET" : "MISSED"));
+  }
+
+  private static Double deleteP99(Result r) {
+    String p99 = r.extras().get("delete p99 us");
+    return p99 == null || p99.equals("-") ? null : Double.parseDouble(p99.replace(",", ""));
+  }
+
+  private static Rounds.Spread figure(
+      List<Rounds.RoundResult> cells, Predicate<Result> which, ToDoubleFunction<Result> metric) {
+    return Rounds.spread(
+        cells.stream()
+            .map(Rounds.RoundResult::result)
+            .filter(which)
+            .map(metric::applyAsDouble)
+            .filter(v -> !Double.isNaN(v))
+            .toList());
+  }
+
+  private static void ratio(
+      List<String> lines,
+      String what,
+      List<Rounds.RoundResult> cells,
+      Predicate<Result> a,
+      Predicate<Result> b,
+      double target) {
+    Rounds.Spread r = Rounds.ratio(cells, a, b, Result::opsPerSecond);
+    if (r == null) {
+      return;
+    }
+    lines.add(
+        String.format(
+            Locale.ROOT,
+            "%-58s %12.2fx%s (target >= %.1fx)  %s",
             what,
-            r,
+            r.median(),
+            r.count() > 1 ? " " + r.label() : "",
             target,
-            r >= target ? "MET" : "MISSED"));
+            r.median() >= target ? "MET" : "MISSED"));
   }
 
-  private static Double ops(
-      List<Result> results, Scenario s, SystemId system, int threads, Long size) {
-    return results.stream()
-        .filter(
-            r ->
-                r.scenario() == s
-                    && r.system() == system
-                    && r.inJson()
-                    && r.threads() == threads
-                    && (size == null || r.valueSize() == size))
-        .map(Result::opsPerSecond)
-        .findFirst()
-        .orElse(null);
+  /** The main configuration's cell of {@code system} in {@code s} (any value size if null). */
+  private static Predicate<Result> main(Scenario s, SystemId system, int threads, Long size) {
+    return r ->
+        r.scenario() == s
+            && r.system() == system
+            && r.inJson()
+            && r.threads() == threads
+            && (size == null || r.valueSize() == size);
   }
 
-  private static Result find(List<Result> results, Scenario s, SystemId system, int locals) {
-    return results.stream()
-        .filter(
-            r ->
-                r.scenario() == s
-                    && r.system() == system
-                    && r.inJson()
-                    && r.locals() != null
-                    && r.locals() == locals)
-        .findFirst()
-        .orElse(null);
+  private static Predicate<Result> locals(Scenario s, SystemId system, int locals) {
+    return r ->
+        r.scenario() == s
+            && r.system() == system
+            && r.inJson()
+            && r.locals() != null
+            && r.locals() == locals;
   }
 
   static String size(long bytes) {

@@ -263,4 +263,107 @@ class ResultJsonTest {
     assertThatThrownBy(() -> ResultJson.read(onLocalHit))
         .hasMessageContaining("unknown fields [cluster]");
   }
+
+  private static List<Rounds.RoundResult> twoRounds() {
+    Result slower =
+        new Result(
+            Scenario.LOCAL_HIT,
+            SystemId.DSTORE,
+            2,
+            100,
+            null,
+            10_000_000.0,
+            0.2,
+            0.4,
+            3.0,
+            1.0,
+            null,
+            1_000_000_000L,
+            null,
+            Map.of());
+    return List.of(
+        new Rounds.RoundResult(1, localHit()),
+        new Rounds.RoundResult(1, invalidate()),
+        new Rounds.RoundResult(2, slower));
+  }
+
+  @Test
+  void writesEveryCellOfEveryRoundWithItsRoundAndTheMediansWithTheirRange() throws Exception {
+    String json = ResultJson.writeRun(twoRounds());
+
+    JsonNode doc = JACKSON.readTree(json);
+    assertThat(doc.get("schema_version").asInt()).isEqualTo(ResultJson.SCHEMA_VERSION);
+    assertThat(doc.get("rounds").asInt()).isEqualTo(2);
+    JsonNode cells = doc.get("cells");
+    assertThat(cells).hasSize(3);
+    List<String> cellFields = new ArrayList<>(List.of("round"));
+    cellFields.addAll(ResultJson.FIELDS);
+    for (JsonNode cell : cells) {
+      List<String> names = new ArrayList<>();
+      cell.fieldNames().forEachRemaining(names::add);
+      assertThat(names).containsExactlyElementsOf(cellFields);
+    }
+    assertThat(cells).extracting(c -> c.get("round").asInt()).containsExactly(1, 1, 2);
+    JsonNode medians = doc.get("medians");
+    assertThat(medians).hasSize(2);
+    JsonNode hit = medians.get(0);
+    List<String> medianFields = new ArrayList<>(ResultJson.FIELDS);
+    medianFields.addAll(List.of("rounds", "min", "max"));
+    List<String> names = new ArrayList<>();
+    hit.fieldNames().forEachRemaining(names::add);
+    assertThat(names).containsExactlyElementsOf(medianFields);
+    assertThat(hit.get("rounds").asInt()).isEqualTo(2);
+    assertThat(hit.get("ops_per_s").asDouble()).isEqualTo((12_345_678.9 + 10_000_000) / 2);
+    assertThat(hit.get("min").get("ops_per_s").asDouble()).isEqualTo(10_000_000);
+    assertThat(hit.get("max").get("ops_per_s").asDouble()).isEqualTo(12_345_678.9);
+    assertThat(hit.get("min").has("bytes_per_s")).isFalse(); // never measured
+    assertThat(medians.get(1).get("rounds").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void readsBackTheRoundsItWrote() {
+    List<Rounds.RoundResult> back = ResultJson.readRun(ResultJson.writeRun(twoRounds()));
+
+    assertThat(back).extracting(Rounds.RoundResult::round).containsExactly(1, 1, 2);
+    assertThat(back.get(0).result().opsPerSecond()).isEqualTo(12_345_678.9);
+    assertThat(back.get(1).result().locals()).isEqualTo(32);
+    assertThat(back.get(2).result().p99Micros()).isEqualTo(0.4);
+    assertThat(Rounds.aggregate(back).get(0).median().opsPerSecond())
+        .isEqualTo((12_345_678.9 + 10_000_000) / 2);
+  }
+
+  @Test
+  void readsAVersionOneFileABareArrayAsOneRound() {
+    List<Rounds.RoundResult> back =
+        ResultJson.readRun(ResultJson.write(List.of(localHit(), invalidate())));
+
+    assertThat(back).extracting(Rounds.RoundResult::round).containsExactly(1, 1);
+    assertThat(back.get(0).result().scenario()).isEqualTo(Scenario.LOCAL_HIT);
+  }
+
+  @Test
+  void refusesAnotherSchemaVersionSayingWhichItReads() {
+    String future =
+        ResultJson.writeRun(twoRounds()).replace("\"schema_version\": 2", "\"schema_version\": 3");
+
+    assertThatThrownBy(() -> ResultJson.readRun(future))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("schema_version 3")
+        .hasMessageContaining("reads 2");
+    assertThatThrownBy(() -> ResultJson.readRun("{\"cells\": []}"))
+        .hasMessageContaining("schema_version null");
+  }
+
+  @Test
+  void refusesACellWithoutAnIntegerRoundOrWithABadField() {
+    String json = ResultJson.writeRun(twoRounds());
+
+    assertThatThrownBy(() -> ResultJson.readRun(json.replace("\"round\": 2", "\"round\": \"2\"")))
+        .hasMessageContaining("cells element 2: round must be an integer >= 1");
+    assertThatThrownBy(() -> ResultJson.readRun(json.replace("\"round\": 2", "\"round\": 0")))
+        .hasMessageContaining("cells element 2: round must be an integer >= 1, got 0");
+    assertThatThrownBy(() -> ResultJson.readRun(json.replace("\"threads\"", "\"thread_count\"")))
+        .hasMessageContaining("cells element 0")
+        .hasMessageContaining("thread_count");
+  }
 }
