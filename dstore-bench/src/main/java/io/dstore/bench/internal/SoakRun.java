@@ -49,6 +49,14 @@ public final class SoakRun {
   private static final int READ_PERCENT = 80;
 
   /**
+   * The Global child's JVM options unless {@code -Ddstore.bench.global.jvmArgs} gives others: a
+   * fixed heap, committed and touched at start, so that growth of resident memory is native memory
+   * (RocksDB, Netty, malloc), not G1 committing more of the heap it was allowed.
+   */
+  static final List<String> GLOBAL_JVM_OPTIONS =
+      List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch");
+
+  /**
    * A series "trends upward" when its fitted growth over the run exceeds this fraction of its mean
    * (and the run had at least three samples).
    */
@@ -63,6 +71,7 @@ public final class SoakRun {
       double rssMiB,
       double heapUsedMiB,
       double heapLiveMiB,
+      double storageNativeMiB,
       double openFds,
       double threads) {}
 
@@ -79,13 +88,20 @@ public final class SoakRun {
     this.err = err;
   }
 
+  private static String globalJvmOptions() {
+    String set = System.getProperty(DstoreTarget.GLOBAL_JVM_ARGS);
+    return set != null && !set.isBlank() ? set.trim() : String.join(" ", GLOBAL_JVM_OPTIONS);
+  }
+
   /** Runs the soak and returns its samples. */
   public List<Sample> run() throws IOException, InterruptedException {
     Path dir = Files.createTempDirectory("dstore-soak-");
     List<Sample> samples = new ArrayList<>();
     try (DstoreTarget global =
         DstoreTarget.start(
-            Duration.ofSeconds(60), List.of("--metrics", "--rocksdb", dir.toString()))) {
+            Duration.ofSeconds(60),
+            List.of("--metrics", "--rocksdb", dir.toString()),
+            GLOBAL_JVM_OPTIONS)) {
       HttpClient http = HttpClient.newHttpClient();
       URI metrics = URI.create("http://127.0.0.1:" + global.metricsPort() + "/metrics");
       List<Dstore> locals = new ArrayList<>();
@@ -127,10 +143,12 @@ public final class SoakRun {
         long errorsBefore = errors.get();
         err.printf(
             Locale.ROOT,
-            "soak: %d Locals x %d threads against Global pid %d for %s, sampling every %s%n",
+            "soak: %d Locals x %d threads against Global pid %d (JVM options: %s) for %s,"
+                + " sampling every %s%n",
             LOCALS,
             THREADS_PER_LOCAL,
             global.pid(),
+            globalJvmOptions(),
             duration,
             interval);
         err.println(header());
@@ -154,6 +172,7 @@ public final class SoakRun {
                   global.rssBytes().orElse(0) / 1048576.0,
                   m.heapUsed / 1048576.0,
                   m.heapLive / 1048576.0,
+                  m.storageNative / 1048576.0,
                   m.fds,
                   m.threads);
           opsBefore = o;
@@ -220,7 +239,8 @@ public final class SoakRun {
   }
 
   /** What the sampler reads from Global's {@code /metrics}; NaN where a figure is missing. */
-  record Metrics(double heapUsed, double heapLive, double fds, double threads) {}
+  record Metrics(
+      double heapUsed, double heapLive, double storageNative, double fds, double threads) {}
 
   static Metrics scrape(HttpClient http, URI uri) throws InterruptedException {
     String text;
@@ -231,16 +251,18 @@ public final class SoakRun {
                   HttpResponse.BodyHandlers.ofString())
               .body();
     } catch (IOException e) {
-      return new Metrics(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+      return new Metrics(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
     }
     return parse(text);
   }
 
-  /** Reads the four figures from a Prometheus text page. */
+  /** Reads the five figures from a Prometheus text page. */
   static Metrics parse(String text) {
     double heapUsed = 0;
     boolean sawHeap = false;
     double live = Double.NaN;
+    double storageNative = 0;
+    boolean sawNative = false;
     double fds = Double.NaN;
     double threads = Double.NaN;
     for (String line : text.split("\n", -1)) {
@@ -261,6 +283,9 @@ public final class SoakRun {
       if (name.startsWith("jvm_memory_used_bytes{") && name.contains("area=\"heap\"")) {
         heapUsed += v;
         sawHeap = true;
+      } else if (name.startsWith("dstore_storage_native_memory_bytes{")) {
+        storageNative += v;
+        sawNative = true;
       } else if (name.startsWith("jvm_gc_live_data_size_bytes")) {
         live = v;
       } else if (name.startsWith("process_files_open_files")) {
@@ -269,7 +294,12 @@ public final class SoakRun {
         threads = v;
       }
     }
-    return new Metrics(sawHeap ? heapUsed : Double.NaN, live, fds, threads);
+    return new Metrics(
+        sawHeap ? heapUsed : Double.NaN,
+        live,
+        sawNative ? storageNative : Double.NaN,
+        fds,
+        threads);
   }
 
   /** The least-squares slope per hour of each series, and whether it trends upward. */
@@ -278,6 +308,7 @@ public final class SoakRun {
     out.add(trend("rss_mib", samples, Sample::rssMiB));
     out.add(trend("heap_used_mib", samples, Sample::heapUsedMiB));
     out.add(trend("heap_live_mib", samples, Sample::heapLiveMiB));
+    out.add(trend("storage_native_mib", samples, Sample::storageNativeMiB));
     out.add(trend("open_fds", samples, Sample::openFds));
     out.add(trend("threads", samples, Sample::threads));
     out.add(trend("p99_ms", samples, Sample::p99Millis));
@@ -321,7 +352,7 @@ public final class SoakRun {
   public static String header() {
     return String.format(
         Locale.ROOT,
-        "%7s %10s %7s %9s %8s %9s %9s %6s %7s",
+        "%7s %10s %7s %9s %8s %9s %9s %10s %6s %7s",
         "minute",
         "ops",
         "errors",
@@ -329,6 +360,7 @@ public final class SoakRun {
         "RSS MiB",
         "heap MiB",
         "live MiB",
+        "rocks MiB",
         "fds",
         "threads");
   }
@@ -336,7 +368,7 @@ public final class SoakRun {
   public static String row(Sample s) {
     return String.format(
         Locale.ROOT,
-        "%7.2f %10d %7d %9.3f %8.1f %9.1f %9.1f %6.0f %7.0f",
+        "%7.2f %10d %7d %9.3f %8.1f %9.1f %9.1f %10.1f %6.0f %7.0f",
         s.minutes(),
         s.ops(),
         s.errors(),
@@ -344,6 +376,7 @@ public final class SoakRun {
         s.rssMiB(),
         s.heapUsedMiB(),
         s.heapLiveMiB(),
+        s.storageNativeMiB(),
         s.openFds(),
         s.threads());
   }
@@ -362,7 +395,7 @@ public final class SoakRun {
                   Locale.ROOT,
                   "    {\"minute\": %.3f, \"ops\": %d, \"errors\": %d, \"p99_ms\": %s,"
                       + " \"rss_mib\": %s, \"heap_used_mib\": %s, \"heap_live_mib\": %s,"
-                      + " \"open_fds\": %s, \"threads\": %s}",
+                      + " \"storage_native_mib\": %s, \"open_fds\": %s, \"threads\": %s}",
                   s.minutes(),
                   s.ops(),
                   s.errors(),
@@ -370,6 +403,7 @@ public final class SoakRun {
                   num(s.rssMiB()),
                   num(s.heapUsedMiB()),
                   num(s.heapLiveMiB()),
+                  num(s.storageNativeMiB()),
                   num(s.openFds()),
                   num(s.threads())));
     }

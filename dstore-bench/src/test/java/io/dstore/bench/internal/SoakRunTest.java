@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /** The soak's arithmetic and parsing: slopes per hour, the upward-trend flag, the metrics page. */
 class SoakRunTest {
   private static SoakRun.Sample sample(double minutes, double rss, double p99) {
-    return new SoakRun.Sample(minutes, 1_000, 0, p99, rss, 100, 50, 90, 20);
+    return new SoakRun.Sample(minutes, 1_000, 0, p99, rss, 100, 50, 40, 90, 20);
   }
 
   @Test
@@ -46,7 +46,7 @@ class SoakRunTest {
   }
 
   @Test
-  void readsHeapFdsThreadsAndLiveDataFromAPrometheusPage() {
+  void readsHeapLiveDataStorageMemoryFdsAndThreadsFromAPrometheusPage() {
     String page =
         """
         # HELP jvm_memory_used_bytes The amount of used memory
@@ -55,15 +55,19 @@ class SoakRunTest {
         jvm_memory_used_bytes{area="heap",id="G1 Old Gen"} 2000.0
         jvm_memory_used_bytes{area="nonheap",id="Metaspace"} 9999.0
         jvm_gc_live_data_size_bytes 1500.0
+        dstore_storage_native_memory_bytes{part="memtables"} 300.0
+        dstore_storage_native_memory_bytes{part="block_cache"} 200.0
         process_files_open_files 42.0
         jvm_threads_live_threads 17.0
         """;
     SoakRun.Metrics m = SoakRun.parse(page);
     assertThat(m.heapUsed()).isEqualTo(3000.0);
     assertThat(m.heapLive()).isEqualTo(1500.0);
+    assertThat(m.storageNative()).as("the sum of the parts").isEqualTo(500.0);
     assertThat(m.fds()).isEqualTo(42.0);
     assertThat(m.threads()).isEqualTo(17.0);
     assertThat(SoakRun.parse("").heapUsed()).isNaN();
+    assertThat(SoakRun.parse("").storageNative()).isNaN();
   }
 
   @Test
