@@ -302,25 +302,49 @@ public final class SoakRun {
         threads);
   }
 
-  /** The least-squares slope per hour of each series, and whether it trends upward. */
+  /** As {@link #trends(List, Duration)} with no warm-up beyond the first interval. */
   public static List<Trend> trends(List<Sample> samples) {
+    return trends(samples, Duration.ZERO);
+  }
+
+  /**
+   * The least-squares slope per hour of each series, and whether it trends upward, fitted over the
+   * samples taken after {@code warmup} (and never over the first interval, which includes the
+   * start).
+   */
+  public static List<Trend> trends(List<Sample> samples, Duration warmup) {
+    List<Sample> fitted = afterWarmup(samples, warmup);
     List<Trend> out = new ArrayList<>();
-    out.add(trend("rss_mib", samples, Sample::rssMiB));
-    out.add(trend("heap_used_mib", samples, Sample::heapUsedMiB));
-    out.add(trend("heap_live_mib", samples, Sample::heapLiveMiB));
-    out.add(trend("storage_native_mib", samples, Sample::storageNativeMiB));
-    out.add(trend("open_fds", samples, Sample::openFds));
-    out.add(trend("threads", samples, Sample::threads));
-    out.add(trend("p99_ms", samples, Sample::p99Millis));
+    out.add(trend("rss_mib", fitted, Sample::rssMiB));
+    out.add(trend("heap_used_mib", fitted, Sample::heapUsedMiB));
+    out.add(trend("heap_live_mib", fitted, Sample::heapLiveMiB));
+    out.add(trend("storage_native_mib", fitted, Sample::storageNativeMiB));
+    out.add(trend("open_fds", fitted, Sample::openFds));
+    out.add(trend("threads", fitted, Sample::threads));
+    out.add(trend("p99_ms", fitted, Sample::p99Millis));
     return out;
+  }
+
+  /**
+   * The samples to fit: those taken after {@code warmup}, or with no warm-up all but the first
+   * (whose interval includes the start); all of them if that would leave fewer than three.
+   */
+  static List<Sample> afterWarmup(List<Sample> samples, Duration warmup) {
+    List<Sample> after;
+    if (warmup.isZero()) {
+      after = samples.isEmpty() ? samples : samples.subList(1, samples.size());
+    } else {
+      double minutes = warmup.toMillis() / 60_000.0;
+      after = samples.stream().filter(s -> s.minutes() > minutes + 1e-9).toList();
+    }
+    return after.size() >= 3 ? after : samples;
   }
 
   static Trend trend(
       String name, List<Sample> samples, java.util.function.ToDoubleFunction<Sample> f) {
-    // Fit over the samples with a figure; the first interval includes warm-up, so skip it when
-    // there are enough samples to spare one.
+    // Fit over the samples with a figure (the caller left out the warm-up, see afterWarmup)
     List<double[]> pts = new ArrayList<>();
-    for (int i = samples.size() > 3 ? 1 : 0; i < samples.size(); i++) {
+    for (int i = 0; i < samples.size(); i++) {
       double y = f.applyAsDouble(samples.get(i));
       if (!Double.isNaN(y)) {
         pts.add(new double[] {samples.get(i).minutes() / 60.0, y});
@@ -383,9 +407,17 @@ public final class SoakRun {
 
   /** The samples and trends as JSON: {@code {"scenario":"soak","samples":[...],"trends":[...]}}. */
   public static String json(Duration duration, List<Sample> samples, List<Trend> trends) {
+    return json(duration, Duration.ZERO, samples, trends);
+  }
+
+  /** As {@link #json(Duration, List, List)}, recording the warm-up left out of the fit. */
+  public static String json(
+      Duration duration, Duration warmup, List<Sample> samples, List<Trend> trends) {
     StringBuilder b = new StringBuilder();
     b.append("{\n  \"scenario\": \"soak\",\n  \"duration_seconds\": ")
         .append(duration.toSeconds())
+        .append(",\n  \"warmup_seconds\": ")
+        .append(warmup.toSeconds())
         .append(",\n  \"samples\": [");
     for (int i = 0; i < samples.size(); i++) {
       Sample s = samples.get(i);
