@@ -124,6 +124,16 @@ public final class BenchCommand implements Callable<Integer> {
   String sampleInterval;
 
   @Option(
+      names = "--warmup",
+      paramLabel = "TIME",
+      defaultValue = "0s",
+      description =
+          "Soak samples taken in this first part of the run are shown but left out of the slopes"
+              + " (caches and buffers filling to their bounds); 0s leaves out only the first"
+              + " interval (default: ${DEFAULT-VALUE}).")
+  String soakWarmup = "0s";
+
+  @Option(
       names = "--duration-scale",
       hidden = true,
       defaultValue = "1",
@@ -235,18 +245,28 @@ public final class BenchCommand implements Callable<Integer> {
       throw new ParameterException(
           spec.commandLine(), "--sample-interval must be at least 1s and at most --duration");
     }
+    Duration warmup =
+        soakWarmup.strip().matches("0+(ms|s|m|h)?")
+            ? Duration.ZERO
+            : parseTime(soakWarmup, "--warmup");
+    if (warmup.compareTo(duration) >= 0) {
+      throw new ParameterException(spec.commandLine(), "--warmup must be shorter than --duration");
+    }
     try {
       err.println("dstore bench soak on " + BenchRun.machine());
       err.flush();
       List<SoakRun.Sample> samples = new SoakRun(duration, interval, err).run();
-      List<SoakRun.Trend> trends = SoakRun.trends(samples);
+      List<SoakRun.Trend> trends = SoakRun.trends(samples, warmup);
       out.println("dstore bench soak (" + duration + ") on " + BenchRun.machine());
       out.println(SoakRun.header());
       samples.forEach(s -> out.println(SoakRun.row(s)));
       long ops = samples.stream().mapToLong(SoakRun.Sample::ops).sum();
       long errors = samples.stream().mapToLong(SoakRun.Sample::errors).sum();
       out.printf(Locale.ROOT, "%nops %,d, errors %,d%n", ops, errors);
-      out.println("least-squares slope per hour (mean over the run):");
+      out.println(
+          warmup.isZero()
+              ? "least-squares slope per hour (mean), after the first interval:"
+              : "least-squares slope per hour (mean), after the warm-up of " + warmup + ":");
       for (SoakRun.Trend t : trends) {
         out.printf(
             Locale.ROOT,
@@ -262,7 +282,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (parent != null) {
           Files.createDirectories(parent);
         }
-        Files.writeString(json, SoakRun.json(duration, samples, trends), StandardCharsets.UTF_8);
+        Files.writeString(
+            json, SoakRun.json(duration, warmup, samples, trends), StandardCharsets.UTF_8);
         err.println("wrote " + json);
       }
       if (charts != null && !samples.isEmpty()) {

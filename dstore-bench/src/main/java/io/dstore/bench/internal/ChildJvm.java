@@ -40,6 +40,15 @@ final class ChildJvm {
    * optionsProperty} (space-separated), if set.
    */
   static List<String> command(Class<?> main, List<String> args, String optionsProperty) {
+    return command(main, args, optionsProperty, List.of());
+  }
+
+  /**
+   * As {@link #command(Class, List, String)}, with JVM options {@code defaults} when {@code
+   * optionsProperty} is unset or blank.
+   */
+  static List<String> command(
+      Class<?> main, List<String> args, String optionsProperty, List<String> defaults) {
     String java =
         ProcessHandle.current()
             .info()
@@ -54,6 +63,8 @@ final class ChildJvm {
     String extra = optionsProperty == null ? null : System.getProperty(optionsProperty);
     if (extra != null && !extra.isBlank()) {
       command.addAll(List.of(extra.trim().split("\\s+", -1)));
+    } else {
+      command.addAll(defaults);
     }
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));

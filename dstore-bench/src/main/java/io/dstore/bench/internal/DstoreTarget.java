@@ -48,17 +48,35 @@ final class DstoreTarget implements AutoCloseable {
   }
 
   /**
+   * The Global child's process, with the environment the {@code dstore} launcher gives a Global:
+   * {@code MALLOC_ARENA_MAX=2} unless this JVM's environment sets it.
+   */
+  static ProcessBuilder childProcess(List<String> command) {
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
+    return builder;
+  }
+
+  /**
    * Launches the child Global with {@code args} (see {@link GlobalChild}) and waits until it
    * listens.
    */
   static DstoreTarget start(Duration timeout, List<String> args)
       throws IOException, InterruptedException {
-    List<String> command = ChildJvm.command(GlobalChild.class, args, GLOBAL_JVM_ARGS);
+    return start(timeout, args, List.of());
+  }
+
+  /**
+   * As {@link #start(Duration, List)}, with JVM options {@code defaultJvmOptions} unless system
+   * property {@value #GLOBAL_JVM_ARGS} gives the child's JVM options.
+   */
+  static DstoreTarget start(Duration timeout, List<String> args, List<String> defaultJvmOptions)
+      throws IOException, InterruptedException {
+    List<String> command =
+        ChildJvm.command(GlobalChild.class, args, GLOBAL_JVM_ARGS, defaultJvmOptions);
     Path stderrLog = Files.createTempFile("dstore-bench-global-", ".log");
     Process process =
-        new ProcessBuilder(command)
-            .redirectError(ProcessBuilder.Redirect.to(stderrLog.toFile()))
-            .start();
+        childProcess(command).redirectError(ProcessBuilder.Redirect.to(stderrLog.toFile())).start();
     CompletableFuture<Integer> port = new CompletableFuture<>();
     int[] metricsPort = {-1};
     Thread reader =

@@ -49,6 +49,14 @@ public final class SoakRun {
   private static final int READ_PERCENT = 80;
 
   /**
+   * The Global child's JVM options unless {@code -Ddstore.bench.global.jvmArgs} gives others: a
+   * fixed heap, committed and touched at start, so that growth of resident memory is native memory
+   * (RocksDB, Netty, malloc), not G1 committing more of the heap it was allowed.
+   */
+  static final List<String> GLOBAL_JVM_OPTIONS =
+      List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch");
+
+  /**
    * A series "trends upward" when its fitted growth over the run exceeds this fraction of its mean
    * (and the run had at least three samples).
    */
@@ -63,6 +71,7 @@ public final class SoakRun {
       double rssMiB,
       double heapUsedMiB,
       double heapLiveMiB,
+      double storageNativeMiB,
       double openFds,
       double threads) {}
 
@@ -79,13 +88,20 @@ public final class SoakRun {
     this.err = err;
   }
 
+  private static String globalJvmOptions() {
+    String set = System.getProperty(DstoreTarget.GLOBAL_JVM_ARGS);
+    return set != null && !set.isBlank() ? set.trim() : String.join(" ", GLOBAL_JVM_OPTIONS);
+  }
+
   /** Runs the soak and returns its samples. */
   public List<Sample> run() throws IOException, InterruptedException {
     Path dir = Files.createTempDirectory("dstore-soak-");
     List<Sample> samples = new ArrayList<>();
     try (DstoreTarget global =
         DstoreTarget.start(
-            Duration.ofSeconds(60), List.of("--metrics", "--rocksdb", dir.toString()))) {
+            Duration.ofSeconds(60),
+            List.of("--metrics", "--rocksdb", dir.toString()),
+            GLOBAL_JVM_OPTIONS)) {
       HttpClient http = HttpClient.newHttpClient();
       URI metrics = URI.create("http://127.0.0.1:" + global.metricsPort() + "/metrics");
       List<Dstore> locals = new ArrayList<>();
@@ -127,10 +143,12 @@ public final class SoakRun {
         long errorsBefore = errors.get();
         err.printf(
             Locale.ROOT,
-            "soak: %d Locals x %d threads against Global pid %d for %s, sampling every %s%n",
+            "soak: %d Locals x %d threads against Global pid %d (JVM options: %s) for %s,"
+                + " sampling every %s%n",
             LOCALS,
             THREADS_PER_LOCAL,
             global.pid(),
+            globalJvmOptions(),
             duration,
             interval);
         err.println(header());
@@ -154,6 +172,7 @@ public final class SoakRun {
                   global.rssBytes().orElse(0) / 1048576.0,
                   m.heapUsed / 1048576.0,
                   m.heapLive / 1048576.0,
+                  m.storageNative / 1048576.0,
                   m.fds,
                   m.threads);
           opsBefore = o;
@@ -220,7 +239,8 @@ public final class SoakRun {
   }
 
   /** What the sampler reads from Global's {@code /metrics}; NaN where a figure is missing. */
-  record Metrics(double heapUsed, double heapLive, double fds, double threads) {}
+  record Metrics(
+      double heapUsed, double heapLive, double storageNative, double fds, double threads) {}
 
   static Metrics scrape(HttpClient http, URI uri) throws InterruptedException {
     String text;
@@ -231,16 +251,18 @@ public final class SoakRun {
                   HttpResponse.BodyHandlers.ofString())
               .body();
     } catch (IOException e) {
-      return new Metrics(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+      return new Metrics(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
     }
     return parse(text);
   }
 
-  /** Reads the four figures from a Prometheus text page. */
+  /** Reads the five figures from a Prometheus text page. */
   static Metrics parse(String text) {
     double heapUsed = 0;
     boolean sawHeap = false;
     double live = Double.NaN;
+    double storageNative = 0;
+    boolean sawNative = false;
     double fds = Double.NaN;
     double threads = Double.NaN;
     for (String line : text.split("\n", -1)) {
@@ -261,6 +283,9 @@ public final class SoakRun {
       if (name.startsWith("jvm_memory_used_bytes{") && name.contains("area=\"heap\"")) {
         heapUsed += v;
         sawHeap = true;
+      } else if (name.startsWith("dstore_storage_native_memory_bytes{")) {
+        storageNative += v;
+        sawNative = true;
       } else if (name.startsWith("jvm_gc_live_data_size_bytes")) {
         live = v;
       } else if (name.startsWith("process_files_open_files")) {
@@ -269,27 +294,57 @@ public final class SoakRun {
         threads = v;
       }
     }
-    return new Metrics(sawHeap ? heapUsed : Double.NaN, live, fds, threads);
+    return new Metrics(
+        sawHeap ? heapUsed : Double.NaN,
+        live,
+        sawNative ? storageNative : Double.NaN,
+        fds,
+        threads);
   }
 
-  /** The least-squares slope per hour of each series, and whether it trends upward. */
+  /** As {@link #trends(List, Duration)} with no warm-up beyond the first interval. */
   public static List<Trend> trends(List<Sample> samples) {
+    return trends(samples, Duration.ZERO);
+  }
+
+  /**
+   * The least-squares slope per hour of each series, and whether it trends upward, fitted over the
+   * samples taken after {@code warmup} (and never over the first interval, which includes the
+   * start).
+   */
+  public static List<Trend> trends(List<Sample> samples, Duration warmup) {
+    List<Sample> fitted = afterWarmup(samples, warmup);
     List<Trend> out = new ArrayList<>();
-    out.add(trend("rss_mib", samples, Sample::rssMiB));
-    out.add(trend("heap_used_mib", samples, Sample::heapUsedMiB));
-    out.add(trend("heap_live_mib", samples, Sample::heapLiveMiB));
-    out.add(trend("open_fds", samples, Sample::openFds));
-    out.add(trend("threads", samples, Sample::threads));
-    out.add(trend("p99_ms", samples, Sample::p99Millis));
+    out.add(trend("rss_mib", fitted, Sample::rssMiB));
+    out.add(trend("heap_used_mib", fitted, Sample::heapUsedMiB));
+    out.add(trend("heap_live_mib", fitted, Sample::heapLiveMiB));
+    out.add(trend("storage_native_mib", fitted, Sample::storageNativeMiB));
+    out.add(trend("open_fds", fitted, Sample::openFds));
+    out.add(trend("threads", fitted, Sample::threads));
+    out.add(trend("p99_ms", fitted, Sample::p99Millis));
     return out;
+  }
+
+  /**
+   * The samples to fit: those taken after {@code warmup}, or with no warm-up all but the first
+   * (whose interval includes the start); all of them if that would leave fewer than three.
+   */
+  static List<Sample> afterWarmup(List<Sample> samples, Duration warmup) {
+    List<Sample> after;
+    if (warmup.isZero()) {
+      after = samples.isEmpty() ? samples : samples.subList(1, samples.size());
+    } else {
+      double minutes = warmup.toMillis() / 60_000.0;
+      after = samples.stream().filter(s -> s.minutes() > minutes + 1e-9).toList();
+    }
+    return after.size() >= 3 ? after : samples;
   }
 
   static Trend trend(
       String name, List<Sample> samples, java.util.function.ToDoubleFunction<Sample> f) {
-    // Fit over the samples with a figure; the first interval includes warm-up, so skip it when
-    // there are enough samples to spare one.
+    // Fit over the samples with a figure (the caller left out the warm-up, see afterWarmup)
     List<double[]> pts = new ArrayList<>();
-    for (int i = samples.size() > 3 ? 1 : 0; i < samples.size(); i++) {
+    for (int i = 0; i < samples.size(); i++) {
       double y = f.applyAsDouble(samples.get(i));
       if (!Double.isNaN(y)) {
         pts.add(new double[] {samples.get(i).minutes() / 60.0, y});
@@ -321,7 +376,7 @@ public final class SoakRun {
   public static String header() {
     return String.format(
         Locale.ROOT,
-        "%7s %10s %7s %9s %8s %9s %9s %6s %7s",
+        "%7s %10s %7s %9s %8s %9s %9s %10s %6s %7s",
         "minute",
         "ops",
         "errors",
@@ -329,6 +384,7 @@ public final class SoakRun {
         "RSS MiB",
         "heap MiB",
         "live MiB",
+        "rocks MiB",
         "fds",
         "threads");
   }
@@ -336,7 +392,7 @@ public final class SoakRun {
   public static String row(Sample s) {
     return String.format(
         Locale.ROOT,
-        "%7.2f %10d %7d %9.3f %8.1f %9.1f %9.1f %6.0f %7.0f",
+        "%7.2f %10d %7d %9.3f %8.1f %9.1f %9.1f %10.1f %6.0f %7.0f",
         s.minutes(),
         s.ops(),
         s.errors(),
@@ -344,15 +400,24 @@ public final class SoakRun {
         s.rssMiB(),
         s.heapUsedMiB(),
         s.heapLiveMiB(),
+        s.storageNativeMiB(),
         s.openFds(),
         s.threads());
   }
 
   /** The samples and trends as JSON: {@code {"scenario":"soak","samples":[...],"trends":[...]}}. */
   public static String json(Duration duration, List<Sample> samples, List<Trend> trends) {
+    return json(duration, Duration.ZERO, samples, trends);
+  }
+
+  /** As {@link #json(Duration, List, List)}, recording the warm-up left out of the fit. */
+  public static String json(
+      Duration duration, Duration warmup, List<Sample> samples, List<Trend> trends) {
     StringBuilder b = new StringBuilder();
     b.append("{\n  \"scenario\": \"soak\",\n  \"duration_seconds\": ")
         .append(duration.toSeconds())
+        .append(",\n  \"warmup_seconds\": ")
+        .append(warmup.toSeconds())
         .append(",\n  \"samples\": [");
     for (int i = 0; i < samples.size(); i++) {
       Sample s = samples.get(i);
@@ -362,7 +427,7 @@ public final class SoakRun {
                   Locale.ROOT,
                   "    {\"minute\": %.3f, \"ops\": %d, \"errors\": %d, \"p99_ms\": %s,"
                       + " \"rss_mib\": %s, \"heap_used_mib\": %s, \"heap_live_mib\": %s,"
-                      + " \"open_fds\": %s, \"threads\": %s}",
+                      + " \"storage_native_mib\": %s, \"open_fds\": %s, \"threads\": %s}",
                   s.minutes(),
                   s.ops(),
                   s.errors(),
@@ -370,6 +435,7 @@ public final class SoakRun {
                   num(s.rssMiB()),
                   num(s.heapUsedMiB()),
                   num(s.heapLiveMiB()),
+                  num(s.storageNativeMiB()),
                   num(s.openFds()),
                   num(s.threads())));
     }

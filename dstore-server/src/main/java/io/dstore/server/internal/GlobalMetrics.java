@@ -36,6 +36,8 @@ import java.util.function.ToDoubleFunction;
  *   <li>{@code dstore_value_received_bytes_total}, {@code dstore_value_sent_bytes_total}: value
  *       bytes carried by puts and gets;
  *   <li>{@code dstore_stored_keys}, {@code dstore_stored_value_bytes}: what the storage holds;
+ *   <li>{@code dstore_storage_native_memory_bytes{part}}: RocksDB's memtables, table readers and
+ *       block cache, outside the Java heap (RocksDB storage only);
  *   <li>{@code dstore_locals_connected} (Locals with an open subscription), {@code
  *       dstore_locals_known}, {@code dstore_deletes_pending} (strict deletes waiting for acks),
  *       {@code dstore_connections}, {@code dstore_subscriptions};
@@ -103,6 +105,19 @@ public final class GlobalMetrics implements AutoCloseable {
         InvalidationHub::pendingDeletes);
     gauge("dstore.connections", null, "Open client connections", connections, s -> s.getAsInt());
     gauge("dstore.subscriptions", null, "Open subscriptions", subscriptions, s -> s.getAsInt());
+    if (storage instanceof NativeMemory nativeMemory) {
+      for (String part : nativeMemory.nativeMemoryBytes().keySet()) {
+        Gauge.builder(
+                "dstore.storage.native.memory",
+                nativeMemory,
+                n -> n.nativeMemoryBytes().getOrDefault(part, 0L).doubleValue())
+            .tag("part", part)
+            .baseUnit("bytes")
+            .description("Memory the storage holds outside the Java heap (RocksDB), by part")
+            .strongReference(true)
+            .register(registry);
+      }
+    }
     this.process = ProcessMetrics.bindTo(registry);
   }
 

@@ -20,7 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,6 +35,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.FlushOptions;
+import org.rocksdb.MemoryUsageType;
+import org.rocksdb.MemoryUtil;
 import org.rocksdb.MutableColumnFamilyOptions;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -97,7 +101,7 @@ import org.slf4j.LoggerFactory;
  * and uploads and readers still open, fail with an {@link IOException}. Lock order: lifecycle, then
  * a key stripe or a reader's monitor.
  */
-public final class RocksDbStorage implements Storage, SpaceAware {
+public final class RocksDbStorage implements Storage, SpaceAware, NativeMemory {
   private static final Logger log = LoggerFactory.getLogger(RocksDbStorage.class);
 
   /** The size of every chunk of a value but the last. */
@@ -403,6 +407,27 @@ public final class RocksDbStorage implements Storage, SpaceAware {
   @Override
   public String describe() {
     return description;
+  }
+
+  @Override
+  public Map<String, Long> nativeMemoryBytes() {
+    if (!enterIfOpen()) {
+      return Map.of();
+    }
+    try {
+      Map<MemoryUsageType, Long> usage =
+          MemoryUtil.getApproximateMemoryUsageByType(List.of(db), Set.of(tuning.blockCache()));
+      Map<String, Long> out = new LinkedHashMap<>();
+      long memtables = usage.getOrDefault(MemoryUsageType.kMemTableTotal, 0L);
+      out.put("memtables", memtables);
+      out.put("table_readers", usage.getOrDefault(MemoryUsageType.kTableReadersTotal, 0L));
+      // The cache's usage includes the memtables charged to it (RocksTuning): count them once
+      long cache = usage.getOrDefault(MemoryUsageType.kCacheTotal, 0L);
+      out.put("block_cache", Math.max(0, cache - memtables));
+      return out;
+    } finally {
+      exit();
+    }
   }
 
   @Override

@@ -19,6 +19,7 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksObject;
 import org.rocksdb.SstFileManager;
 import org.rocksdb.UInt64AddOperator;
+import org.rocksdb.WriteBufferManager;
 import org.rocksdb.WriteOptions;
 
 /**
@@ -42,9 +43,14 @@ import org.rocksdb.WriteOptions;
  *   <li><b>default</b> holds counters and in-progress upload markers; the key and byte counts use
  *       the built-in uint64add merge operator so they change atomically with the records they
  *       count.
- *   <li>One modest block cache ({@value #BLOCK_CACHE_BYTES} bytes) shared by all families, holding
- *       index and filter blocks too, so memory stays bounded however many files there are. Blob
- *       reads bypass it (the OS page cache serves them).
+ *   <li>One memory budget for RocksDB: a block cache shared by all families, holding index and
+ *       filter blocks too, so memory stays bounded however many files there are, to which a write
+ *       buffer manager charges the memtables of every family. Memtables may take up to {@value
+ *       #MEMTABLE_BUDGET_BYTES} bytes (past that the largest is flushed), blocks get what is left
+ *       of {@value #BLOCK_CACHE_BYTES} plus that, and at least {@value #BLOCK_CACHE_BYTES} bytes.
+ *       Without the shared budget, memtables (up to 228 MiB over three families) and the cache grew
+ *       independently, and a long run's resident memory kept creeping towards their sum. Blob reads
+ *       bypass the cache (the OS page cache serves them).
  *   <li>WAL: at most {@value #MAX_TOTAL_WAL_BYTES} bytes in total; past that, RocksDB flushes the
  *       quiet families (default, meta) that pin old log files, so the log of a large upload does
  *       not stay on disk after its chunks reached blob files. Incremental syncing of data files and
@@ -55,6 +61,7 @@ import org.rocksdb.WriteOptions;
  */
 final class RocksTuning implements AutoCloseable {
   static final long BLOCK_CACHE_BYTES = 32L << 20;
+  static final long MEMTABLE_BUDGET_BYTES = 128L << 20;
   static final long MIN_BLOB_SIZE = 16L << 10;
   static final long MAX_TOTAL_WAL_BYTES = 128L << 20;
   static final long BYTES_PER_SYNC = 1L << 20;
@@ -66,6 +73,7 @@ final class RocksTuning implements AutoCloseable {
   private final WriteOptions durableWrites;
   private final WriteOptions chunkWrites;
   private final CompactRangeOptions reclaimCompactions;
+  private final Cache blockCache;
 
   private static SstFileManager sstFileManager() {
     try {
@@ -84,7 +92,10 @@ final class RocksTuning implements AutoCloseable {
     chunkWrites = own(new WriteOptions());
     reclaimCompactions = own(new CompactRangeOptions()).setExclusiveManualCompaction(false);
 
-    Cache cache = own(new LRUCache(BLOCK_CACHE_BYTES));
+    // Memtables are charged to the block cache: one budget bounds RocksDB's native memory whatever
+    // the mix of large uploads (memtables) and small reads (blocks).
+    Cache cache = own(new LRUCache(BLOCK_CACHE_BYTES + MEMTABLE_BUDGET_BYTES));
+    blockCache = cache;
     BloomFilter bloom = own(new BloomFilter(10));
 
     dbOptions =
@@ -98,6 +109,7 @@ final class RocksTuning implements AutoCloseable {
             .setInfoLogLevel(InfoLogLevel.INFO_LEVEL)
             .setKeepLogFileNum(3)
             .setMaxLogFileSize(8L << 20)
+            .setWriteBufferManager(own(new WriteBufferManager(MEMTABLE_BUDGET_BYTES, cache)))
             // With an SstFileManager, RocksDB recovers by itself from a background error caused by
             // a full disk (ENOSPC) once space is back; without one the error is sticky until a
             // restart (the Java API has no resume()). Deletion rate: unlimited, as without it.
@@ -168,6 +180,11 @@ final class RocksTuning implements AutoCloseable {
   /** For the background compactions that reclaim deleted values; does not block others. */
   CompactRangeOptions reclaimCompactions() {
     return reclaimCompactions;
+  }
+
+  /** The block cache shared by every family. */
+  Cache blockCache() {
+    return blockCache;
   }
 
   DBOptions dbOptions() {

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -176,6 +177,24 @@ class RocksDbStorageTest extends StorageConformanceTest {
     }
     storage.delete(key("multi"));
     assertThat(rocks(storage).chunkRecords()).isZero();
+  }
+
+  @Test
+  void nativeMemoryShowsUnflushedWritesInTheMemtablesWithinTheBudgetAndNothingOnceClosed()
+      throws Exception {
+    NativeMemory memory = (NativeMemory) storage;
+    long before = memory.nativeMemoryBytes().get("memtables");
+    putPattern(key("big"), new ValuePattern(7), 8L * MIB); // chunks stay in memtables until flush
+
+    Map<String, Long> after = memory.nativeMemoryBytes();
+    assertThat(after).containsOnlyKeys("memtables", "table_readers", "block_cache");
+    assertThat(after.get("memtables"))
+        .isGreaterThanOrEqualTo(before + 8L * MIB)
+        .isLessThanOrEqualTo(RocksTuning.MEMTABLE_BUDGET_BYTES + 8L * MIB);
+    assertThat(after.get("block_cache")).isNotNegative();
+
+    storage.close();
+    assertThat(memory.nativeMemoryBytes()).isEmpty();
   }
 
   @Test
