@@ -38,14 +38,16 @@ import org.jspecify.annotations.Nullable;
  * with a dozen threads of its own, so 1,024 of them in this JVM would measure the harness's thread
  * scheduling more than Hazelcast (the cap is noted under the table).
  *
- * <p>The cells of one system run one after the other on one server, N rising, each with clients of
- * its own (the previous cell's are closed first); dstore's Global first runs a short warm-up of its
- * delete path through one Local. Per cell, for the server process:
+ * <p>The cells of one system run one after the other, N rising, each with clients of its own (the
+ * previous cell's are closed first). dstore's cells share one Global, which first runs a short
+ * warm-up of its delete path through one Local; redis-server is restarted for each cell. Per cell,
+ * for the server process:
  *
  * <ul>
  *   <li>{@code server KiB/client}: its resident memory with the N clients connected and caching
  *       minus with none, over N (a dstore Global is asked for a full collection before each
- *       reading, so garbage does not count);
+ *       reading, so garbage does not count); from {@value #MEMORY_MIN_CLIENTS} clients on, as below
+ *       that the cell's keys and the heap's sizing outweigh the connections;
  *   <li>{@code server idle cpu %}: the CPU it uses with the N clients connected and no deletes
  *       (dstore: lease renewals, every 500 ms per Local);
  *   <li>{@code server cpu us/del}: its CPU time during the measured deletes less that idle rate,
@@ -71,6 +73,12 @@ final class InvalidateScenario implements ScenarioRunner {
   static final int FILL_BUDGET = 200_000;
 
   static final String NOBATCH_VARIANT = "hazelcast-nobatch";
+
+  /**
+   * Memory per client is shown from this many clients on: below, the cell's own keys and the
+   * server's heap sizing outweigh what the connections cost.
+   */
+  static final int MEMORY_MIN_CLIENTS = 100;
 
   private static final long HAZELCAST_PACING_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
   private static final long LAG_DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(15);
@@ -377,11 +385,13 @@ final class InvalidateScenario implements ScenarioRunner {
       extras.put("server idle cpu %", String.format(Locale.ROOT, "%.1f", idleCpuPerSecond / 1e7));
       extras.put(
           "server KiB/client",
-          format(
-              ServerCost.bytesPerConnection(server.rssWithout(), server.rssWith(), n).stream()
-                  .map(b -> b / 1024)
-                  .findFirst(),
-              1));
+          n < MEMORY_MIN_CLIENTS
+              ? "-"
+              : format(
+                  ServerCost.bytesPerConnection(server.rssWithout(), server.rssWith(), n).stream()
+                      .map(b -> b / 1024)
+                      .findFirst(),
+                  1));
     }
     int timeouts = probe.pending.size();
     if (timeouts > 0) {
