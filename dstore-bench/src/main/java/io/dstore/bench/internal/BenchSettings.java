@@ -78,9 +78,12 @@ public record BenchSettings(
     return quick ? 200 : 2_000;
   }
 
-  /** Numbers of subscribed caching clients in the invalidate scenario. */
+  /**
+   * Numbers of subscribed caching clients in the invalidate scenario: 1, 8, 32, 256 and 1,024 (1
+   * and 32 with {@code --quick}).
+   */
   List<Integer> invalidateLocals() {
-    return quick ? List.of(1, 32) : List.of(1, 8, 32);
+    return quick ? List.of(1, 32) : List.of(1, 8, 32, 256, 1024);
   }
 
   /** The value of the large scenario: 256 MiB, or 32 MiB with --quick. */

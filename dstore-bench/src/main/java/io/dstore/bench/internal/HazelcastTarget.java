@@ -22,7 +22,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * and auto-detection off, TCP-IP join with itself, phone-home off, a cluster name of its own so it
  * never meets another cluster on the machine), and clients in this JVM that talk to it over
  * loopback, with or without a near cache. Near caches use Hazelcast's defaults (BINARY format,
- * invalidate-on-change, batched invalidations) apart from their size bound. Thread-safe.
+ * invalidate-on-change) apart from their size bound; the member batches invalidations (its default)
+ * unless started with {@link #start(boolean) start(false)}. Thread-safe.
  */
 final class HazelcastTarget implements AutoCloseable {
   private final HazelcastInstance member;
@@ -36,7 +37,17 @@ final class HazelcastTarget implements AutoCloseable {
     this.port = port;
   }
 
+  /** A member with Hazelcast's default batched near-cache invalidation. */
   static HazelcastTarget start() throws IOException {
+    return start(true);
+  }
+
+  /**
+   * A member that batches near-cache invalidations ({@code true}: Hazelcast's default, sent when
+   * 100 are queued or every 10 s) or sends each one as it happens ({@code false}: {@code
+   * hazelcast.map.invalidation.batch.enabled=false}, its fastest setting for an isolated write).
+   */
+  static HazelcastTarget start(boolean batchInvalidation) throws IOException {
     System.setProperty("hazelcast.phone.home.enabled", "false");
     int port = Procs.freePort();
     String clusterName = "dstore-bench-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
@@ -46,6 +57,8 @@ final class HazelcastTarget implements AutoCloseable {
     config.setProperty("hazelcast.logging.type", "none");
     config.setProperty("hazelcast.socket.bind.any", "false");
     config.setProperty("hazelcast.local.localAddress", "127.0.0.1");
+    config.setProperty(
+        "hazelcast.map.invalidation.batch.enabled", Boolean.toString(batchInvalidation));
     config.getJetConfig().setEnabled(false);
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(port).setPortAutoIncrement(false);
