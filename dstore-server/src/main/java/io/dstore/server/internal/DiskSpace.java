@@ -181,7 +181,11 @@ public final class DiskSpace implements AutoCloseable {
               format(f),
               where);
         } catch (IOException | RuntimeException e) {
-          log.warn("Storage could not resume writes yet ({} free on {}): {}", format(f), where, e);
+          log.warn(
+              "Storage could not resume writes yet ({} free on {}): {}",
+              format(f),
+              where,
+              e.getMessage()); // no stack trace: this repeats every second until space is back
         }
       }
     } catch (RuntimeException e) {

@@ -24,8 +24,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -140,6 +142,9 @@ public final class RocksDbStorage implements Storage, SpaceAware, NativeMemory {
   private volatile boolean closed;
   private volatile String writesBlockedBy; // null unless a write ran out of space; see resumeWrites
   private final Set<RocksReader> readers = ConcurrentHashMap.newKeySet();
+  // Aborted uploads whose chunks could not be deleted for want of space: {value id, chunk count}.
+  // resumeWrites deletes them once RocksDB writes again (the next open would, too: their markers).
+  private final Queue<long[]> discardsAfterResume = new ConcurrentLinkedQueue<>();
   private int unfinishedUploadsRemoved; // set once by open
   private RocksRecovery.Loss loss; // set once by open, when a damaged log's loss was accepted
   private final AtomicLong integrityErrors = new AtomicLong();
@@ -209,7 +214,7 @@ public final class RocksDbStorage implements Storage, SpaceAware, NativeMemory {
       throw new IOException("cannot create data directory " + absolute + ": " + e, e);
     }
     RocksDB.loadLibrary();
-    RocksTuning tuning = new RocksTuning(sync);
+    RocksTuning tuning = new RocksTuning(sync, filesystemBytes(absolute));
     List<ColumnFamilyHandle> handles = new ArrayList<>();
     RocksDB db;
     RocksRecovery.Opened opened;
@@ -235,6 +240,15 @@ public final class RocksDbStorage implements Storage, SpaceAware, NativeMemory {
     } catch (IOException | RuntimeException e) {
       closeAfterFailedOpen(storage, db, handles, tuning);
       throw e;
+    }
+  }
+
+  /** The size of the filesystem holding {@code dir}, or 0 when it cannot be read. */
+  private static long filesystemBytes(Path dir) {
+    try {
+      return Files.getFileStore(dir).getTotalSpace();
+    } catch (IOException e) {
+      return 0;
     }
   }
 
@@ -532,16 +546,27 @@ public final class RocksDbStorage implements Storage, SpaceAware, NativeMemory {
     if (chunksWritten == 0 || !enterIfOpen()) {
       return;
     }
+    try {
+      deleteUpload(valueId, chunksWritten);
+    } catch (RocksDBException e) {
+      IOException failure = failure("abort", e);
+      if (failure instanceof NoSpaceException) {
+        discardsAfterResume.add(new long[] {valueId, chunksWritten});
+      }
+      throw failure;
+    } finally {
+      exit();
+    }
+  }
+
+  /** Deletes an upload's chunks and marker. The caller holds the lifecycle lock. */
+  private void deleteUpload(long valueId, long chunksWritten) throws RocksDBException {
     try (WriteBatch batch = new WriteBatch()) {
       deleteChunks(batch, valueId, chunksWritten);
       batch.delete(system, uploadKey(valueId));
       db.write(chunkWrites, batch);
-      reclaimLater(valueId, chunksWritten);
-    } catch (RocksDBException e) {
-      throw failure("abort", e);
-    } finally {
-      exit();
     }
+    reclaimLater(valueId, chunksWritten);
   }
 
   /**
@@ -689,7 +714,9 @@ public final class RocksDbStorage implements Storage, SpaceAware, NativeMemory {
    * RocksDB's Java API has no {@code resume()}: the store recovers from a full disk by itself, the
    * {@link org.rocksdb.SstFileManager} {@link RocksTuning} installs turning on RocksDB's automatic
    * recovery from ENOSPC once space is back. This probes whether it has: a tiny durable write (the
-   * tombstone of a key that never exists). If RocksDB takes it, writes are unblocked.
+   * tombstone of a key that never exists). If RocksDB takes it, writes are unblocked, and the
+   * chunks of uploads whose abort failed for want of space are deleted now. RocksDB retries every 5
+   * s, and only once free space reaches its largest memtable (see {@link RocksTuning}).
    */
   @Override
   public void resumeWrites() throws IOException {
@@ -699,13 +726,29 @@ public final class RocksDbStorage implements Storage, SpaceAware, NativeMemory {
     }
     enter("resume");
     try {
-      db.delete(system, durableWrites, WRITE_PROBE_KEY);
+      try {
+        db.delete(system, durableWrites, WRITE_PROBE_KEY);
+      } catch (RocksDBException e) {
+        throw new IOException(
+            "writes still fail in " + description + " (blocked by: " + before + "): " + message(e),
+            e);
+      }
       writesBlockedBy = null;
       log.info("RocksDB resumed writes after running out of disk space ({})", before);
-    } catch (RocksDBException e) {
-      throw new IOException(
-          "writes still fail in " + description + " (blocked by: " + before + "): " + message(e),
-          e);
+      for (long[] upload = discardsAfterResume.poll();
+          upload != null;
+          upload = discardsAfterResume.poll()) {
+        try {
+          deleteUpload(upload[0], upload[1]);
+        } catch (RocksDBException e) {
+          discardsAfterResume.add(upload);
+          throw failure("abort", e);
+        }
+        log.info(
+            "{}: removed the {} chunk(s) of an upload that failed for want of space",
+            description,
+            upload[1]);
+      }
     } finally {
       exit();
     }

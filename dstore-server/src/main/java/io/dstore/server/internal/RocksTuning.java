@@ -57,6 +57,12 @@ import org.rocksdb.WriteOptions;
  *       the WAL ({@value #BYTES_PER_SYNC} bytes) avoids long stalls when a large flush reaches the
  *       disk.
  *   <li>Two background jobs: the machines this runs on are small; RocksDB's own LOG is kept short.
+ *   <li>On a small filesystem (under 1 GiB) every memtable is capped at 1/16 of it ({@link
+ *       #writeBufferCap}). After a full disk (ENOSPC) RocksDB resumes writing by itself only once
+ *       free space reaches its largest memtable (its reserved disk buffer), and a memtable must fit
+ *       on the disk to be flushed: with 64 MiB memtables, a store on a 64 MiB disk that once filled
+ *       up would never write again without a restart (FullDiskIT found it). Disks of 1 GiB and more
+ *       keep the sizes above.
  * </ul>
  */
 final class RocksTuning implements AutoCloseable {
@@ -84,10 +90,27 @@ final class RocksTuning implements AutoCloseable {
   }
 
   /**
-   * @param sync whether commits and deletes are fsynced; chunk writes never are (the fsync of the
-   *     commit that follows them covers them)
+   * Tuning for a disk of unknown size (the full memtable sizes): for checks and read-only opens.
    */
   RocksTuning(boolean sync) {
+    this(sync, Long.MAX_VALUE);
+  }
+
+  /**
+   * The largest memtable on a filesystem of {@code filesystemBytes}: 1/16 of it, at least 1 MiB (no
+   * cap from 1 GiB up).
+   */
+  static long writeBufferCap(long filesystemBytes) {
+    return filesystemBytes <= 0 ? Long.MAX_VALUE : Math.max(1L << 20, filesystemBytes / 16);
+  }
+
+  /**
+   * @param sync whether commits and deletes are fsynced; chunk writes never are (the fsync of the
+   *     commit that follows them covers them)
+   * @param filesystemBytes the size of the filesystem holding the store (caps the memtables)
+   */
+  RocksTuning(boolean sync, long filesystemBytes) {
+    long cap = writeBufferCap(filesystemBytes);
     durableWrites = own(new WriteOptions()).setSync(sync);
     chunkWrites = own(new WriteOptions());
     reclaimCompactions = own(new CompactRangeOptions()).setExclusiveManualCompaction(false);
@@ -117,21 +140,21 @@ final class RocksTuning implements AutoCloseable {
 
     ColumnFamilyOptions system =
         own(new ColumnFamilyOptions())
-            .setWriteBufferSize(4L << 20)
+            .setWriteBufferSize(Math.min(4L << 20, cap))
             .setMergeOperator(own(new UInt64AddOperator()))
             .setCompressionType(CompressionType.LZ4_COMPRESSION)
             .setTableFormatConfig(table(cache, null));
 
     ColumnFamilyOptions meta =
         own(new ColumnFamilyOptions())
-            .setWriteBufferSize(16L << 20)
+            .setWriteBufferSize(Math.min(16L << 20, cap))
             .setMaxWriteBufferNumber(2)
             .setCompressionType(CompressionType.LZ4_COMPRESSION)
             .setTableFormatConfig(table(cache, bloom));
 
     ColumnFamilyOptions chunks =
         own(new ColumnFamilyOptions())
-            .setWriteBufferSize(64L << 20)
+            .setWriteBufferSize(Math.min(64L << 20, cap))
             .setMaxWriteBufferNumber(3)
             .setCompressionType(CompressionType.LZ4_COMPRESSION)
             .setTableFormatConfig(table(cache, null))
