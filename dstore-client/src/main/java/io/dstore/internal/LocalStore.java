@@ -1,5 +1,6 @@
 package io.dstore.internal;
 
+import com.google.protobuf.ByteString;
 import io.dstore.Dstore;
 import io.dstore.DstoreOptions;
 import io.dstore.Entry;
@@ -21,6 +22,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -284,7 +286,8 @@ public final class LocalStore implements Dstore {
 
   @Override
   public byte[] get(byte[] key) {
-    return read(key).value.bytes.clone();
+    Read r = read(key);
+    return r.owned ? r.value.bytes : r.value.bytes.clone();
   }
 
   @Override
@@ -298,23 +301,27 @@ public final class LocalStore implements Dstore {
     return new Entry(r.value.bytes, r.value.info, r.fromCache);
   }
 
-  private record Read(CachedValue value, boolean fromCache) {}
+  /**
+   * A value read, whether a Local daemon served it from its cache, and whether its bytes are this
+   * read's alone (fetched, neither cached nor shared: the caller may have them without a copy).
+   */
+  private record Read(CachedValue value, boolean fromCache, boolean owned) {}
 
   /** A hit looks the caller's key up in place; only a miss copies it. */
   private Read read(byte[] key) {
     checkOpen();
     CachedValue hit = hit(Key.view(key));
     if (hit != null) {
-      return new Read(hit, true);
+      return new Read(hit, true, false);
     }
     Key k = Key.copyOf(key);
     cache.countMiss();
     if (subscription == null) {
       // A thin client: the answer says whether a Local daemon served it from its cache.
       Fetched f = fetchUncached(k);
-      return new Read(f.value, f.fromCache);
+      return new Read(f.value, f.fromCache, true);
     }
-    return new Read(fetch(k), false);
+    return fetch(k);
   }
 
   /** The cached value if it may be served now (counted as a hit), else null. */
@@ -341,14 +348,16 @@ public final class LocalStore implements Dstore {
    * absence seen before this read began may already be over. A joiner left without a value asks
    * Global itself.
    */
-  private CachedValue fetch(Key k) {
+  private Read fetch(Key k) {
     if (serving()) {
-      CompletableFuture<CachedValue> shared = cache.inflight(k);
-      if (shared != null) {
+      SharedFetch shared = cache.inflight(k);
+      // tryJoin() before waiting: a leader that claimed the bytes first keeps them (see
+      // SharedFetch).
+      if (shared != null && shared.tryJoin()) {
         try {
           CachedValue v = join(shared);
           if (v != null) {
-            return v;
+            return new Read(v, false, false);
           }
         } catch (DstoreException e) {
           if (e.code() != ErrorCode.NOT_FOUND) {
@@ -357,17 +366,16 @@ public final class LocalStore implements Dstore {
         }
       }
     }
-    CompletableFuture<CachedValue> mine = new CompletableFuture<>();
+    SharedFetch mine = new SharedFetch();
     boolean leading = cache.lead(k, mine);
     try {
       long version = cache.version(k);
       boolean attached = attached();
       Fetched f = fetchUncached(k);
-      if (attached && f.cacheable) {
-        cache.insertIfUnchanged(k, version, f.value);
-      }
+      boolean cached = attached && f.cacheable && cache.insertIfUnchanged(k, version, f.value);
       mine.complete(f.cacheable ? f.value : null); // null: joiners must ask for themselves
-      return f.value;
+      // Not cached and nobody joined: the bytes are this caller's alone, no copy needed.
+      return new Read(f.value, false, !cached && mine.claim());
     } catch (RuntimeException e) {
       mine.completeExceptionally(e);
       throw e;
@@ -405,13 +413,17 @@ public final class LocalStore implements Dstore {
       fromCache = download.fromCache();
       bytes = out.toByteArray();
     } else {
-      bytes = response.getValue().toByteArray();
-      String actual = HEX.formatHex(Sha256.of(bytes));
-      if (!actual.equals(info.sha256())) {
+      // Hashed in place (no copy), compared as bytes; copied out once, when found intact.
+      ByteString value = response.getValue();
+      MessageDigest digest = Sha256.newDigest();
+      Sha256.update(digest, value);
+      byte[] actual = digest.digest();
+      if (!MessageDigest.isEqual(actual, response.getInfo().getSha256().toByteArray())) {
         throw new DstoreException(
             ErrorCode.INTEGRITY,
-            "fetched bytes hash to " + actual + ", Global says " + info.sha256());
+            "fetched bytes hash to " + HEX.formatHex(actual) + ", Global says " + info.sha256());
       }
+      bytes = value.toByteArray();
     }
     return new Fetched(new CachedValue(bytes, info), cacheable, fromCache);
   }

@@ -1,16 +1,17 @@
 package io.dstore.internal;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
-import io.dstore.proto.GlobalGrpc;
 import io.dstore.proto.PipelineRequest;
 import io.dstore.proto.PipelineResponse;
 import io.dstore.wire.DstoreException;
 import io.dstore.wire.ErrorCode;
 import io.dstore.wire.GrpcErrors;
+import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
 import java.util.Map;
@@ -131,8 +132,14 @@ final class Pipeline {
         // outlives the call that happened to open it and must not be cancelled with it.
         // Answers are handled on the transport thread: completing a future is all they need,
         // and a hop through an executor would cost every call a thread switch.
+        // Responses are parsed with their values aliasing one array (AliasingMarshaller).
         Context.ROOT.run(
-            () -> GlobalGrpc.newStub(channel).withExecutor(Runnable::run).pipeline(fresh));
+            () ->
+                ClientCalls.asyncBidiStreamingCall(
+                    channel.newCall(
+                        AliasingMarshaller.PIPELINE,
+                        CallOptions.DEFAULT.withExecutor(Runnable::run)),
+                    fresh));
         current = fresh;
       }
       stream = current;

@@ -7,7 +7,6 @@ import io.dstore.proto.KeyGeneration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
@@ -40,7 +39,7 @@ final class ValueCache {
   private final long capacityBytes;
   private final Object[] locks = new Object[STRIPES];
   private final AtomicLongArray versions = new AtomicLongArray(STRIPES);
-  private final Map<Key, CompletableFuture<CachedValue>> inflight = new ConcurrentHashMap<>();
+  private final Map<Key, SharedFetch> inflight = new ConcurrentHashMap<>();
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
   private final LongAdder evictions = new LongAdder(); // not Caffeine's stats: they slow every hit
@@ -127,19 +126,19 @@ final class ValueCache {
   }
 
   /** The shared fetch of {@code key} in flight, or null. */
-  CompletableFuture<CachedValue> inflight(Key key) {
+  SharedFetch inflight(Key key) {
     return inflight.get(key);
   }
 
   /**
    * Registers {@code mine} as the shared fetch of {@code key}, unless one is registered already.
    */
-  boolean lead(Key key, CompletableFuture<CachedValue> mine) {
+  boolean lead(Key key, SharedFetch mine) {
     return inflight.putIfAbsent(key, mine) == null;
   }
 
   /** Ends a shared fetch (after its result was offered to the cache). */
-  void finishFetch(Key key, CompletableFuture<CachedValue> mine) {
+  void finishFetch(Key key, SharedFetch mine) {
     inflight.remove(key, mine);
   }
 

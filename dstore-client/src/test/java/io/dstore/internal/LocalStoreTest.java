@@ -67,6 +67,20 @@ class LocalStoreTest {
   }
 
   @Test
+  void theArrayAMissReturnsIsTheCallersOwnAndChangingItChangesNoLaterRead() {
+    LocalStore writer = fixture.leasedLocal();
+    LocalStore reader = fixture.leasedLocal();
+    writer.put(b("k"), b("value"));
+    byte[] missed = reader.get(b("k")); // a miss that fills the cache
+    missed[0] = 'X';
+    assertThat(reader.isCached(b("k"))).isTrue();
+    byte[] hit = reader.get(b("k"));
+    assertThat(hit).isEqualTo(b("value"));
+    hit[0] = 'Y';
+    assertThat(reader.get(b("k"))).isEqualTo(b("value"));
+  }
+
+  @Test
   void anotherLocalFetchesOnceFromGlobalThenServesLocally() {
     LocalStore writer = fixture.leasedLocal();
     LocalStore reader = fixture.leasedLocal();

@@ -26,7 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * A get that must go to Global: a Local with a zero-byte cache reading preloaded values from a
  * Global on 127.0.0.1 (same JVM, real socket), so the figure is the client and server cost of one
- * round trip over loopback.
+ * round trip over loopback. {@link #thinRemoteGet} is the same read from a thin client, the bar a
+ * subscribed Local's miss is held to.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -42,6 +43,7 @@ public class RemoteGetBenchmark {
 
   private GlobalServer server;
   private Dstore local;
+  private Dstore thin;
   private byte[][] keys;
 
   /** Each thread's position in the key array. */
@@ -63,7 +65,12 @@ public class RemoteGetBenchmark {
         Dstore.connect(
             server.address(),
             DstoreOptions.builder().cacheSizeBytes(0).name("jmh-remote-get").build());
+    thin =
+        Dstore.connect(
+            server.address(),
+            DstoreOptions.builder().coherentCache(false).name("jmh-remote-get-thin").build());
     Jmh.awaitLease(local);
+    thin.awaitReady(Duration.ofSeconds(30));
     keys = new byte[KEYS][];
     byte[] value = new byte[valueSize];
     new SplittableRandom(2).nextBytes(value);
@@ -76,6 +83,7 @@ public class RemoteGetBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() {
     local.close();
+    thin.close();
     server.close();
   }
 
@@ -84,5 +92,16 @@ public class RemoteGetBenchmark {
     int i = c.next;
     c.next = (i + 1) & (KEYS - 1);
     return local.get(keys[i]);
+  }
+
+  /**
+   * The same get from a thin client (no cache, no subscription): what a subscribed Local's miss is
+   * measured against (it should cost no more).
+   */
+  @Benchmark
+  public byte[] thinRemoteGet(Cursor c) {
+    int i = c.next;
+    c.next = (i + 1) & (KEYS - 1);
+    return thin.get(keys[i]);
   }
 }
