@@ -109,7 +109,7 @@ final class GlobalCommand implements Callable<Integer> {
           "rocksdb: refuse new values (Global is out of space, exit 5 for dstore put) while free"
               + " space on the data directory's filesystem is below SIZE; deletes and reads still"
               + " work, and puts are accepted again once space is freed. 0 turns the check off."
-              + " Default: the larger of 1GiB and 5% of that filesystem.")
+              + " Default: the larger of 1GiB and 5%% of that filesystem.")
   Long minFreeDisk;
 
   @Option(
