@@ -33,6 +33,7 @@ final class BenchContext implements AutoCloseable {
   private boolean redisFailed;
   private boolean hazelcastFailed;
   private String roundPrefix = "";
+  private volatile int round = 1;
 
   BenchContext(BenchSettings settings, PrintWriter log) {
     this.settings = settings;
@@ -44,9 +45,13 @@ final class BenchContext implements AutoCloseable {
     return settings;
   }
 
-  /** A short id that makes this run's keys unique on servers shared by runs in one JVM. */
+  /**
+   * A short id that makes this run's keys unique on servers shared by runs in one JVM, and by the
+   * rounds of one run: dstore's values are immutable, so a round that put the keys of the round
+   * before would be refused with ALREADY_EXISTS.
+   */
   String runId() {
-    return runId;
+    return round == 1 ? runId : runId + "r" + round;
   }
 
   List<String> notes() {
@@ -58,6 +63,7 @@ final class BenchContext implements AutoCloseable {
    * a long run shows where it is.
    */
   void round(int round, int rounds) {
+    this.round = round;
     roundPrefix = rounds > 1 ? "round " + round + "/" + rounds + ": " : "";
   }
 
