@@ -50,4 +50,23 @@ class BenchCommandTest {
     assertThat(run("--from-json", "results.json", "--rounds", "3")).isEqualTo(2);
     assertThat(err.toString()).contains("--rounds does not apply to --from-json");
   }
+
+  @Test
+  void aWarmUpAsLongAsTheRunIsRefused() {
+    assertThat(run("--scenario", "soak", "--duration", "10m", "--warmup", "10m")).isEqualTo(2);
+    assertThat(err.toString()).contains("--warmup must be shorter than --duration");
+  }
+
+  @Test
+  void aWarmUpThatIsNotATimeIsRefused() {
+    assertThat(run("--scenario", "soak", "--duration", "10m", "--warmup", "ten")).isEqualTo(2);
+    assertThat(err.toString()).contains("--warmup must be like 90s, 20m or 2h, got 'ten'");
+  }
+
+  @Test
+  void aSampleIntervalLongerThanTheRunIsRefused() {
+    assertThat(run("--scenario", "soak", "--duration", "1m", "--sample-interval", "2m"))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("--sample-interval must be at least 1s and at most");
+  }
 }
