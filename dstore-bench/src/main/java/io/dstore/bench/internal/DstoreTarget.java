@@ -241,6 +241,11 @@ final class DstoreTarget implements AutoCloseable {
     }
 
     @Override
+    public byte[] readCopy(BenchKey key) {
+      return get(key); // dstore's get already returns a copy of the cached bytes
+    }
+
+    @Override
     public boolean read(BenchKey key) {
       try {
         return dstore.getBuffer(key.bytes()).hasRemaining();

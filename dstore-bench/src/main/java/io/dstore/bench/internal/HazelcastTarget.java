@@ -184,6 +184,11 @@ final class HazelcastTarget implements AutoCloseable {
     }
 
     @Override
+    public byte[] readCopy(BenchKey key) {
+      return get(key); // a near cache in BINARY format deserializes a fresh array on every get
+    }
+
+    @Override
     public void put(BenchKey key, byte[] value) {
       map.set(key.text(), value);
     }

@@ -19,6 +19,17 @@ interface KvClient extends AutoCloseable {
     return get(key) != null;
   }
 
+  /**
+   * Reads {@code key} into an array of the caller's own, as an application must that keeps the
+   * bytes or changes them: dstore's copying {@code get}; a peer whose read hands out its cached
+   * array, that array copied. Null if absent. (The {@code local-hit} scenario's {@code -copy}
+   * rows.)
+   */
+  default byte[] readCopy(BenchKey key) {
+    byte[] v = get(key);
+    return v == null ? null : v.clone();
+  }
+
   /** Writes {@code key}; keys written by the harness are always new. */
   void put(BenchKey key, byte[] value);
 

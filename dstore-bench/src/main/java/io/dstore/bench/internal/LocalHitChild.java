@@ -12,8 +12,9 @@ import java.util.List;
  * Runs the {@code local-hit} cells of one system in a JVM of its own, so that the JIT compiles that
  * system's read path with a profile no other system polluted (all of them share Caffeine and the
  * harness's call sites; in one JVM whichever runs last loses). Connects a client to the server the
- * harness started, measures, and prints each result on stdout as {@value #RESULT_LINE} followed by
- * a one-element JSON array; progress goes to stderr. Not API.
+ * harness started, measures, and prints each result on stdout as one line: {@value #RESULT_LINE},
+ * the result's variant label ({@code -} for none; the JSON has no room for it), a space, and a
+ * one-element JSON array. Progress goes to stderr. Not API.
  *
  * <p>Arguments: system, endpoint (dstore {@code host:port}, Redis port, Hazelcast {@code
  * cluster@port}, or {@code -} for Caffeine), warm-up nanoseconds, measured nanoseconds, run id.
@@ -22,6 +23,39 @@ public final class LocalHitChild {
   static final String RESULT_LINE = "dstore-bench-result=";
 
   private LocalHitChild() {}
+
+  /** Reads back one result line that {@link #main} printed, variant included. */
+  static Result parse(String line) {
+    String rest = line.substring(RESULT_LINE.length());
+    int space = rest.indexOf(' ');
+    if (space < 0) {
+      throw new BenchException("a malformed result line from a local-hit child JVM: " + line);
+    }
+    String variant = rest.substring(0, space);
+    List<Result> parsed = ResultJson.read(rest.substring(space + 1));
+    if (parsed.size() != 1) {
+      throw new BenchException("a malformed result line from a local-hit child JVM: " + line);
+    }
+    return withVariant(parsed.get(0), variant.equals("-") ? null : variant);
+  }
+
+  private static Result withVariant(Result r, String variant) {
+    return new Result(
+        r.scenario(),
+        r.system(),
+        r.threads(),
+        r.valueSize(),
+        r.locals(),
+        r.opsPerSecond(),
+        r.p50Micros(),
+        r.p99Micros(),
+        r.p999Micros(),
+        r.hitRatio(),
+        r.bytesPerSecond(),
+        r.serverRssBytes(),
+        variant,
+        r.extras());
+  }
 
   public static void main(String[] args) throws Exception {
     if (args.length != 5) {
@@ -74,7 +108,11 @@ public final class LocalHitChild {
       }
     }
     for (Result r : results) {
-      System.out.println(RESULT_LINE + ResultJson.write(List.of(r)).replace("\n", ""));
+      System.out.println(
+          RESULT_LINE
+              + (r.variant() == null ? "-" : r.variant())
+              + " "
+              + ResultJson.write(List.of(withVariant(r, null))).replace("\n", ""));
     }
     System.out.flush();
     System.exit(0);

@@ -15,9 +15,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code local-hit}: uniform random reads of 1,000 keys of 100 bytes that every client already
- * holds in its local cache: a dstore Local's {@code get}, a Hazelcast client's near cache, Lettuce
- * client-side caching, and raw Caffeine as the ceiling. Threads: 1 and 2 (the machine's cores; more
- * only measures the scheduler). One read in 16 is timed, so the clock does not dominate.
+ * holds in its local cache: a dstore Local, a Hazelcast client's near cache, Lettuce client-side
+ * caching, and raw Caffeine as the ceiling. Threads: 1 and 2 (the machine's cores; more only
+ * measures the scheduler). One read in 16 is timed, so the clock does not dominate.
+ *
+ * <p>Like is compared with like, twice. The main rows read the cached bytes without a copy:
+ * dstore's {@code getBuffer} (a read-only view), the array Caffeine and Lettuce hold. The {@code
+ * -copy} rows (table only) give the caller an array of its own: dstore's {@code get}, and the
+ * peers' cached array copied. Hazelcast has no {@code -copy} row: its near cache deserializes a
+ * fresh array on every read, so its main row already copies.
  *
  * <p>Each system is measured in a fresh JVM ({@link LocalHitChild}), against the servers this run
  * started, so that no system's JIT profile is polluted by another's.
@@ -28,6 +34,11 @@ final class LocalHitScenario implements ScenarioRunner {
   static final int[] THREADS = {1, 2};
   static final long CACHE_BYTES = DstoreOptions.DEFAULT_CACHE_SIZE;
   static final int CACHE_ENTRIES = 100_000;
+
+  /** The table label of {@code system}'s copying read. */
+  static String copy(SystemId system) {
+    return system.id() + "-copy";
+  }
 
   @Override
   public void run(BenchContext ctx, List<Result> out) throws InterruptedException {
@@ -60,7 +71,7 @@ final class LocalHitScenario implements ScenarioRunner {
                       r.hitRatio(),
                       r.bytesPerSecond(),
                       ctx.serverRss(system),
-                      null,
+                      r.variant(),
                       Map.of());
               out.add(withRss);
               ctx.progress(Cells.describe(withRss));
@@ -113,7 +124,7 @@ final class LocalHitScenario implements ScenarioRunner {
         String line;
         while ((line = in.readLine()) != null) {
           if (line.startsWith(LocalHitChild.RESULT_LINE)) {
-            results.addAll(ResultJson.read(line.substring(LocalHitChild.RESULT_LINE.length())));
+            results.add(LocalHitChild.parse(line));
           }
         }
       } catch (IOException e) {
@@ -167,33 +178,62 @@ final class LocalHitScenario implements ScenarioRunner {
         client.put(k, value);
       }
       warmCache(client, keys);
-      for (int threads : THREADS) {
-        KvClient.CacheCounts[] before = new KvClient.CacheCounts[1];
-        LoadRunner.Measurement m =
-            LoadRunner.run(
-                "local-hit-" + system.id(),
-                threads,
-                warmupNanos,
-                measureNanos,
-                16,
-                Long.MAX_VALUE,
-                t -> {
-                  SplittableRandom random = new SplittableRandom(42 + t);
-                  return () -> {
-                    if (!client.read(keys[random.nextInt(keys.length)])) {
-                      throw new IllegalStateException("a cached key read as absent");
-                    }
-                  };
-                },
-                () -> before[0] = client.cacheCounts());
-        // Caffeine keeps no statistics here; every read returned a value, so every read was a hit.
-        Double hit = before[0] == null ? 1.0 : client.cacheCounts().ratioSince(before[0]);
-        results.add(
-            Cells.result(
-                Scenario.LOCAL_HIT, system, null, threads, VALUE_SIZE, m, hit, false, null));
+      for (boolean copying : new boolean[] {false, true}) {
+        if (copying && system == SystemId.HAZELCAST) {
+          continue; // its main row already copies (see above)
+        }
+        for (int threads : THREADS) {
+          KvClient.CacheCounts[] before = new KvClient.CacheCounts[1];
+          LoadRunner.Measurement m =
+              LoadRunner.run(
+                  "local-hit-" + (copying ? copy(system) : system.id()),
+                  threads,
+                  warmupNanos,
+                  measureNanos,
+                  16,
+                  Long.MAX_VALUE,
+                  t -> reader(client, keys, copying, t),
+                  () -> before[0] = client.cacheCounts());
+          // Caffeine keeps no statistics here; every read returned a value, so all were hits.
+          Double hit = before[0] == null ? 1.0 : client.cacheCounts().ratioSince(before[0]);
+          results.add(
+              Cells.result(
+                  Scenario.LOCAL_HIT,
+                  system,
+                  copying ? copy(system) : null,
+                  threads,
+                  VALUE_SIZE,
+                  m,
+                  hit,
+                  false,
+                  null));
+        }
       }
     }
     return results;
+  }
+
+  /**
+   * One thread's reads. A copy is kept in a field until the next read, so the JIT cannot drop it as
+   * unused.
+   */
+  private static LoadRunner.Worker reader(
+      KvClient client, BenchKey[] keys, boolean copying, int thread) {
+    SplittableRandom random = new SplittableRandom(42 + thread);
+    if (!copying) {
+      return () -> {
+        if (!client.read(keys[random.nextInt(keys.length)])) {
+          throw new IllegalStateException("a cached key read as absent");
+        }
+      };
+    }
+    byte[][] kept = new byte[1][];
+    return () -> {
+      kept[0] = client.readCopy(keys[random.nextInt(keys.length)]);
+      if (kept[0] == null) {
+        throw new IllegalStateException("a cached key read as absent");
+      }
+    };
   }
 
   /** Reads every key until the client's local cache holds it (a put need not cache it). */
