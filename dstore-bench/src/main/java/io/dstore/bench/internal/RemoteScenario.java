@@ -20,6 +20,10 @@ final class RemoteScenario implements ScenarioRunner {
   static final int[] VALUE_SIZES = {100, 64 << 10};
   static final int[] THREADS = {1, 16};
   static final int KEYS = 1_000;
+
+  /** The thin client's table label. */
+  static final String THIN = "dstore-thin";
+
   private static final long PUT_BYTES_CAP = 256L << 20;
 
   private final boolean puts;
@@ -42,8 +46,7 @@ final class RemoteScenario implements ScenarioRunner {
         d -> {
           measure(ctx, out, SystemId.DSTORE, null, () -> d.uncached("bench-" + id));
           if (ctx.settings().withThinClient()) {
-            measure(
-                ctx, out, SystemId.DSTORE, "dstore-thin", () -> d.thin("bench-" + id + "-thin"));
+            measure(ctx, out, SystemId.DSTORE, THIN, () -> d.thin("bench-" + id + "-thin"));
           }
         });
     ctx.with(

@@ -5,6 +5,7 @@ import static io.dstore.bench.internal.RoundsTest.remote;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -62,5 +63,115 @@ class ResultTableTest {
         .contains("remote-get, 100 B, 16 thr: dstore / redis")
         .contains("1.00x ±100%")
         .contains("MET");
+  }
+
+  @Test
+  void comparesCopyingLocalHitsWithThePeersCachedArrayCopied() {
+    List<Rounds.RoundResult> cells =
+        List.of(
+            in(1, hit(SystemId.DSTORE, null, 10e6)),
+            in(1, hit(SystemId.CAFFEINE, null, 40e6)),
+            in(1, hit(SystemId.DSTORE, "dstore-copy", 8e6)),
+            in(1, hit(SystemId.CAFFEINE, "caffeine-copy", 12e6)));
+
+    List<String> targets = ResultTable.targets(cells);
+
+    assertThat(targets)
+        .anySatisfy(
+            t ->
+                assertThat(t)
+                    .contains("1 thr: dstore getBuffer / caffeine")
+                    .contains("0.25x")
+                    .contains("MISSED"))
+        .anySatisfy(
+            t ->
+                assertThat(t)
+                    .contains("1 thr: dstore get / caffeine + copy")
+                    .contains("0.67x")
+                    .contains("MET"))
+        .hasSize(2);
+  }
+
+  @Test
+  void checksTheDeleteP99AtAThousandLocalsAgainstTenMilliseconds() {
+    List<Rounds.RoundResult> cells =
+        List.of(in(1, delete(4_000)), in(2, delete(12_000)), in(3, delete(30_000)));
+
+    assertThat(ResultTable.targets(cells))
+        .singleElement()
+        .asString()
+        .contains("invalidate, 1024 locals: dstore delete p99")
+        .contains("12.0 ms")
+        .contains("MISSED");
+  }
+
+  @Test
+  void leavesOutTheThinClientTargetWhenOnlyTheJsonRowsAreThere() {
+    List<Rounds.RoundResult> withThin =
+        List.of(
+            in(1, remote(SystemId.DSTORE, 1, 9_500, 100)),
+            in(1, thin(1, 10_000)),
+            in(1, remote(SystemId.REDIS, 1, 10_000, 100)));
+
+    assertThat(ResultTable.targets(withThin))
+        .anySatisfy(t -> assertThat(t).contains("Local's miss / thin client").contains("0.95x"))
+        .hasSize(2);
+    assertThat(ResultTable.targets(withThin.stream().filter(c -> c.result().inJson()).toList()))
+        .noneSatisfy(t -> assertThat(t).contains("thin client"));
+  }
+
+  private static Result hit(SystemId system, String variant, double ops) {
+    return new Result(
+        Scenario.LOCAL_HIT,
+        system,
+        1,
+        100,
+        null,
+        ops,
+        0.1,
+        0.2,
+        0.3,
+        1.0,
+        null,
+        null,
+        variant,
+        Map.of());
+  }
+
+  private static Result thin(int threads, double ops) {
+    Result r = remote(SystemId.DSTORE, threads, ops, 100);
+    return new Result(
+        r.scenario(),
+        r.system(),
+        r.threads(),
+        r.valueSize(),
+        null,
+        ops,
+        r.p50Micros(),
+        r.p99Micros(),
+        r.p999Micros(),
+        null,
+        r.bytesPerSecond(),
+        null,
+        RemoteScenario.THIN,
+        Map.of());
+  }
+
+  private static Result delete(double p99Micros) {
+    return new Result(
+        Scenario.INVALIDATE,
+        SystemId.DSTORE,
+        1,
+        100,
+        1024,
+        50,
+        p99Micros / 2,
+        p99Micros,
+        p99Micros,
+        null,
+        null,
+        null,
+        null,
+        Map.of("delete p99 us", String.format(java.util.Locale.ROOT, "%,.0f", p99Micros)));
   }
 }
