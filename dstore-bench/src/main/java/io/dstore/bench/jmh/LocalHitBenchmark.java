@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -44,6 +45,7 @@ public class LocalHitBenchmark {
   private GlobalServer server;
   private Dstore local;
   private Cache<String, byte[]> caffeine;
+  private Cache<BytesKey, byte[]> byteKeyed;
   private byte[][] keys;
   private String[] textKeys;
 
@@ -68,6 +70,11 @@ public class LocalHitBenchmark {
             .maximumWeight(DstoreOptions.DEFAULT_CACHE_SIZE)
             .weigher((String k, byte[] v) -> v.length + k.length() + 96)
             .build();
+    byteKeyed =
+        Caffeine.newBuilder()
+            .maximumWeight(DstoreOptions.DEFAULT_CACHE_SIZE)
+            .weigher((BytesKey k, byte[] v) -> v.length + k.bytes.length + 96)
+            .build();
     Jmh.awaitLease(local);
     keys = new byte[KEYS][];
     textKeys = new String[KEYS];
@@ -78,6 +85,7 @@ public class LocalHitBenchmark {
       keys[i] = textKeys[i].getBytes(StandardCharsets.UTF_8);
       local.put(keys[i], value);
       caffeine.put(textKeys[i], value);
+      byteKeyed.put(new BytesKey(keys[i]), value);
     }
     Jmh.awaitCached(local, keys);
   }
@@ -122,5 +130,46 @@ public class LocalHitBenchmark {
     int i = c.next;
     c.next = (i + 1) & (KEYS - 1);
     return caffeine.getIfPresent(textKeys[i]);
+  }
+
+  /** Caffeine's hit plus a copy of the value: what {@link #dstoreLocalGet} compares with. */
+  @Benchmark
+  public byte[] caffeineGetIfPresentCopy(Cursor c) {
+    int i = c.next;
+    c.next = (i + 1) & (KEYS - 1);
+    byte[] v = caffeine.getIfPresent(textKeys[i]);
+    return v == null ? null : v.clone();
+  }
+
+  /**
+   * Caffeine's hit on a key given as bytes, as dstore's API takes it: the key is wrapped and hashed
+   * on every read (a String key caches its hash). What a hit costs before the lease check.
+   */
+  @Benchmark
+  public byte[] caffeineGetIfPresentByteKey(Cursor c) {
+    int i = c.next;
+    c.next = (i + 1) & (KEYS - 1);
+    return byteKeyed.getIfPresent(new BytesKey(keys[i]));
+  }
+
+  /** A byte-array key with an equality of content, hashed when made. */
+  private static final class BytesKey {
+    private final byte[] bytes;
+    private final int hash;
+
+    BytesKey(byte[] bytes) {
+      this.bytes = bytes;
+      this.hash = Arrays.hashCode(bytes);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof BytesKey k && hash == k.hash && Arrays.equals(bytes, k.bytes);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
   }
 }
