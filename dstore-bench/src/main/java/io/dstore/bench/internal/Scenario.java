@@ -8,7 +8,10 @@ public enum Scenario {
   REMOTE_GET("remote-get", "reads that miss every local cache and go to the server"),
   PUT("put", "writes of new keys to the server"),
   INVALIDATE("invalidate", "delete, then invalidation lag until N caching clients drop the key"),
-  LARGE("large", "put and get of one 256 MiB value (32 MiB with --quick)"),
+  LARGE(
+      "large",
+      "put and get of one large value: dstore 1 GiB, Redis and Hazelcast 512 MiB (32 MiB with"
+          + " --quick)"),
   MIXED("mixed", "95% Zipf(0.99) reads / 5% puts over 100,000 keys, caches at 10% of the data"),
   CLUSTER(
       "cluster",
