@@ -182,7 +182,8 @@ public final class BenchCommand implements Callable<Integer> {
       out.print(markdown ? ResultTable.markdown(rows) : ResultTable.render(rows));
       if (!notes.isEmpty()) {
         out.println();
-        notes.forEach(n -> out.println("note: " + n));
+        // A note repeated by every round (a system's rows capped, say) is said once.
+        new LinkedHashSet<>(notes).forEach(n -> out.println("note: " + n));
       }
       List<String> targets = ResultTable.targets(cells);
       if (!targets.isEmpty()) {

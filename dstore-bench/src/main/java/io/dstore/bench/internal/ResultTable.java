@@ -1,5 +1,6 @@
 package io.dstore.bench.internal;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -405,11 +406,13 @@ public final class ResultTable {
     lines.add(
         String.format(
             Locale.ROOT,
-            "%-60s %12.2fx%s (target >= %.1fx)  %s",
+            "%-60s %12.2fx%s (target >= %sx)  %s",
             what,
             r.median(),
             r.count() > 1 ? " " + r.label() : "",
-            target,
+            BigDecimal.valueOf(target)
+                .setScale(Math.max(1, BigDecimal.valueOf(target).stripTrailingZeros().scale()))
+                .toPlainString(),
             r.median() >= target ? "MET" : "MISSED"));
   }
 

@@ -62,6 +62,7 @@ class ResultTableTest {
         .asString()
         .contains("remote-get, 100 B, 16 thr: dstore / redis")
         .contains("1.00x ±100%")
+        .contains("(target >= 1.0x)")
         .contains("MET");
   }
 
@@ -114,7 +115,13 @@ class ResultTableTest {
             in(1, remote(SystemId.REDIS, 1, 10_000, 100)));
 
     assertThat(ResultTable.targets(withThin))
-        .anySatisfy(t -> assertThat(t).contains("Local's miss / thin client").contains("0.95x"))
+        .anySatisfy(
+            t ->
+                assertThat(t)
+                    .contains("Local's miss / thin client")
+                    .contains("0.95x")
+                    .contains("target >= 0.95x")
+                    .contains("MET"))
         .hasSize(2);
     assertThat(ResultTable.targets(withThin.stream().filter(c -> c.result().inJson()).toList()))
         .noneSatisfy(t -> assertThat(t).contains("thin client"));
