@@ -614,23 +614,7 @@ final class ClusterScenario implements ScenarioRunner {
               "delete p50/p99 vs single", String.format(Locale.ROOT, "%.1fx / %.1fx", p50, p99));
         }
       }
-      out.add(
-          new Result(
-              r.scenario(),
-              r.system(),
-              r.threads(),
-              r.valueSize(),
-              r.locals(),
-              r.opsPerSecond(),
-              r.p50Micros(),
-              r.p99Micros(),
-              r.p999Micros(),
-              r.hitRatio(),
-              r.bytesPerSecond(),
-              r.serverRssBytes(),
-              r.variant(),
-              extras,
-              figures));
+      out.add(r.withFigures(extras, figures));
     }
     return out;
   }

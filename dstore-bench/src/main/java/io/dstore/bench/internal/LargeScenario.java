@@ -234,12 +234,12 @@ final class LargeScenario implements ScenarioRunner {
             null,
             Map.of(
                 "put GiB/s",
-                String.format("%.2f", value.length * 1e9 / meanPut / (1L << 30)),
+                String.format("%.2f", gibPerSecond(value.length, meanPut)),
                 "get GiB/s",
-                String.format("%.2f", value.length * 1e9 / meanGet / (1L << 30)))));
+                String.format("%.2f", gibPerSecond(value.length, meanGet)))));
   }
 
-  private static double gibPerSecond(long bytes, long nanos) {
+  private static double gibPerSecond(long bytes, double nanos) {
     return bytes * 1e9 / nanos / (1L << 30);
   }
 }

@@ -36,25 +36,7 @@ public final class LocalHitChild {
     if (parsed.size() != 1) {
       throw new BenchException("a malformed result line from a local-hit child JVM: " + line);
     }
-    return withVariant(parsed.get(0), variant.equals("-") ? null : variant);
-  }
-
-  private static Result withVariant(Result r, String variant) {
-    return new Result(
-        r.scenario(),
-        r.system(),
-        r.threads(),
-        r.valueSize(),
-        r.locals(),
-        r.opsPerSecond(),
-        r.p50Micros(),
-        r.p99Micros(),
-        r.p999Micros(),
-        r.hitRatio(),
-        r.bytesPerSecond(),
-        r.serverRssBytes(),
-        variant,
-        r.extras());
+    return parsed.get(0).withVariant(variant.equals("-") ? null : variant);
   }
 
   public static void main(String[] args) throws Exception {
@@ -112,7 +94,7 @@ public final class LocalHitChild {
           RESULT_LINE
               + (r.variant() == null ? "-" : r.variant())
               + " "
-              + ResultJson.write(List.of(withVariant(r, null))).replace("\n", ""));
+              + ResultJson.write(List.of(r.withVariant(null))).replace("\n", ""));
     }
     System.out.flush();
     System.exit(0);

@@ -8,7 +8,6 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -57,22 +56,7 @@ final class LocalHitScenario implements ScenarioRunner {
           endpoint,
           e -> {
             for (Result r : inChild(ctx, system, e)) {
-              Result withRss =
-                  new Result(
-                      r.scenario(),
-                      r.system(),
-                      r.threads(),
-                      r.valueSize(),
-                      r.locals(),
-                      r.opsPerSecond(),
-                      r.p50Micros(),
-                      r.p99Micros(),
-                      r.p999Micros(),
-                      r.hitRatio(),
-                      r.bytesPerSecond(),
-                      ctx.serverRss(system),
-                      r.variant(),
-                      Map.of());
+              Result withRss = r.withServerRss(ctx.serverRss(system));
               out.add(withRss);
               ctx.progress(Cells.describe(withRss));
             }

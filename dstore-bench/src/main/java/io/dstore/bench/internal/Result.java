@@ -92,6 +92,41 @@ public record Result(
         Map.of());
   }
 
+  /** This result with {@code label} as its variant (null: the main configuration). */
+  public Result withVariant(String label) {
+    return with(serverRssBytes, label, extras, cluster);
+  }
+
+  /** This result with the server's resident memory {@code bytes} (null where it has none). */
+  public Result withServerRss(Long bytes) {
+    return with(bytes, variant, extras, cluster);
+  }
+
+  /** This result with other table-only columns and cluster figures. */
+  public Result withFigures(Map<String, String> moreExtras, Map<String, Object> moreCluster) {
+    return with(serverRssBytes, variant, moreExtras, moreCluster);
+  }
+
+  private Result with(
+      Long rss, String label, Map<String, String> columns, Map<String, Object> figures) {
+    return new Result(
+        scenario,
+        system,
+        threads,
+        valueSize,
+        locals,
+        opsPerSecond,
+        p50Micros,
+        p99Micros,
+        p999Micros,
+        hitRatio,
+        bytesPerSecond,
+        rss,
+        label,
+        columns,
+        figures);
+  }
+
   /** Whether this cell belongs in the JSON (the main configuration of its system). */
   public boolean inJson() {
     return variant == null;

@@ -306,19 +306,8 @@ public final class ResultTable {
   /** Issue 14's goal: a strict delete's p99 under 10 ms with 1,024 Locals subscribed. */
   private static void thousandTarget(List<String> lines, List<Rounds.RoundResult> cells) {
     Predicate<Result> dstore = locals(Scenario.INVALIDATE, SystemId.DSTORE, 1024);
-    boolean deleteP99 =
-        cells.stream()
-            .map(Rounds.RoundResult::result)
-            .filter(dstore)
-            .anyMatch(r -> deleteP99(r) != null);
-    Rounds.Spread p99 =
-        figure(
-            cells,
-            dstore,
-            r -> {
-              Double v = deleteP99 ? deleteP99(r) : r.p99Micros();
-              return v == null ? Double.NaN : v;
-            });
+    boolean deleteP99 = hasDeleteP99(cells, dstore);
+    Rounds.Spread p99 = figure(cells, dstore, p99(deleteP99));
     if (p99 == null) {
       return;
     }
@@ -335,17 +324,8 @@ public final class ResultTable {
   private static void invalidateTarget(List<String> lines, List<Rounds.RoundResult> cells) {
     Predicate<Result> dstore = locals(Scenario.INVALIDATE, SystemId.DSTORE, 32);
     Predicate<Result> hazelcast = locals(Scenario.INVALIDATE, SystemId.HAZELCAST, 32);
-    // Read back from JSON, which keeps the lag only: in strict mode the lag is within the delete.
-    boolean deleteP99 =
-        cells.stream()
-            .map(Rounds.RoundResult::result)
-            .filter(dstore)
-            .anyMatch(r -> deleteP99(r) != null);
-    ToDoubleFunction<Result> p99 =
-        r -> {
-          Double v = r.system() == SystemId.DSTORE && deleteP99 ? deleteP99(r) : r.p99Micros();
-          return v == null ? Double.NaN : v;
-        };
+    boolean deleteP99 = hasDeleteP99(cells, dstore);
+    ToDoubleFunction<Result> p99 = p99(deleteP99);
     Rounds.Spread ratio = Rounds.ratio(cells, dstore, hazelcast, p99);
     if (ratio == null) {
       return;
@@ -363,6 +343,25 @@ public final class ResultTable {
             ratio.median(),
             ratio.count() > 1 ? " " + ratio.label() : "",
             ratio.median() < 1 ? "MET" : "MISSED"));
+  }
+
+  /**
+   * Whether {@code which} rows carry the delete call's p99, a table-only column. Read back from
+   * JSON they keep the lag only; in strict mode the lag is within the delete call.
+   */
+  private static boolean hasDeleteP99(List<Rounds.RoundResult> cells, Predicate<Result> which) {
+    return cells.stream()
+        .map(Rounds.RoundResult::result)
+        .filter(which)
+        .anyMatch(r -> deleteP99(r) != null);
+  }
+
+  /** dstore's delete p99 when {@code deleteP99}, else the lag p99 (every peer's); NaN if absent. */
+  private static ToDoubleFunction<Result> p99(boolean deleteP99) {
+    return r -> {
+      Double v = r.system() == SystemId.DSTORE && deleteP99 ? deleteP99(r) : r.p99Micros();
+      return v == null ? Double.NaN : v;
+    };
   }
 
   private static Double deleteP99(Result r) {
